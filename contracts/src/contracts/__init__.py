@@ -1,0 +1,31 @@
+"""The contest platform's event catalogue.
+
+Services exchange facts only through these events. A change within a version is additive
+(new optional fields); a breaking change is a new version on a new topic.
+"""
+
+from contracts.envelope import Envelope, decode, encode, wrap
+from contracts.events import (
+    AttemptClosed,
+    AttemptScored,
+    AttemptStarted,
+    AttemptSubmitted,
+    ParticipantRegistered,
+    RoundPublished,
+)
+from contracts.topics import TOPICS, Topic
+
+__all__ = [
+    "TOPICS",
+    "AttemptClosed",
+    "AttemptScored",
+    "AttemptStarted",
+    "AttemptSubmitted",
+    "Envelope",
+    "ParticipantRegistered",
+    "RoundPublished",
+    "Topic",
+    "decode",
+    "encode",
+    "wrap",
+]

@@ -1,0 +1,115 @@
+"""Event payloads, one pydantic model each, named in the past tense.
+
+Every field has a description and an example, so the AsyncAPI document explains itself.
+Personal contact data (phone, email) appears in none of them: no consumer needs it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Event(BaseModel):
+    VERSION: ClassVar[int] = 1
+    model_config = ConfigDict(frozen=True)
+
+
+class ParticipantRegistered(Event):
+    """A participant created an account in a unit of the unit tree."""
+
+    participant_id: str = Field(description="Participant id", examples=["p-7f3a9c"])
+    display_name: str = Field(description="Full name as registered", examples=["Nguyễn Văn An"])
+    unit_code: str = Field(description="Code of the participant's unit", examples=["BP-STTTT"])
+    unit_path: list[str] = Field(description="Unit codes from the root to the unit", examples=[["BP", "BP-STTTT"]])
+    category: str = Field(description="Participant category", examples=["can-bo-cong-chuc-vien-chuc"])
+    registered_at: datetime = Field(description="UTC", examples=["2024-09-20T01:00:00Z"])
+
+
+class QuestionKey(BaseModel):
+    question_id: str = Field(description="Question id in the bank", examples=["q-cds-001"])
+    correct: list[int] = Field(description="Indices of the correct options, in the bank's order", examples=[[2]])
+
+
+class RoundPublished(Event):
+    """A round was published: everything scoring needs to grade and rank it."""
+
+    contest_id: str = Field(description="Contest id", examples=["c-cds-2024"])
+    contest_title: str = Field(description="Contest title", examples=["Hội thi trực tuyến tìm hiểu về Chuyển đổi số"])
+    round_id: str = Field(description="Round id", examples=["r-week-1"])
+    round_title: str = Field(description="Round title", examples=["Tuần 1"])
+    kind: Literal["official", "practice"] = Field(description="Practice rounds are graded, never ranked")
+    opens_at: datetime = Field(description="UTC", examples=["2024-09-20T01:00:00Z"])
+    closes_at: datetime = Field(description="UTC", examples=["2024-10-04T15:00:00Z"])
+    questions_per_attempt: int = Field(description="Questions drawn per attempt", examples=[20])
+    counted_attempt: Literal["best", "first", "last"] = Field(description="Which attempt counts", examples=["best"])
+    asks_prediction: bool = Field(description="Whether the prediction question is asked", examples=[True])
+    answer_key: list[QuestionKey] = Field(description="Correct options of every question the round draws from")
+
+
+class AnswerGiven(BaseModel):
+    question_id: str = Field(description="Question id", examples=["q-cds-001"])
+    chosen: list[int] = Field(description="Chosen option indices, in the bank's order", examples=[[2]])
+
+
+class AttemptStarted(Event):
+    """A participant started an attempt; the deadline is the server's."""
+
+    attempt_id: str = Field(description="Attempt id", examples=["a-91c2"])
+    round_id: str = Field(description="Round id", examples=["r-week-1"])
+    participant_id: str = Field(description="Participant id", examples=["p-7f3a9c"])
+    unit_code: str = Field(description="Participant's unit", examples=["BP-STTTT"])
+    started_at: datetime = Field(description="UTC", examples=["2024-09-20T01:00:00Z"])
+    deadline: datetime = Field(description="Start plus time limit, capped by the round's close; UTC")
+
+
+class AttemptFinished(Event):
+    attempt_id: str = Field(description="Attempt id", examples=["a-91c2"])
+    round_id: str = Field(description="Round id", examples=["r-week-1"])
+    participant_id: str = Field(description="Participant id", examples=["p-7f3a9c"])
+    unit_code: str = Field(description="Participant's unit", examples=["BP-STTTT"])
+    attempt_no: int = Field(description="1 for the participant's first attempt in the round", examples=[1])
+    started_at: datetime = Field(description="UTC", examples=["2024-09-20T01:00:00Z"])
+    received_at: datetime = Field(description="Server's receive time (UTC); it decides lateness and ties")
+    duration_ms: int = Field(description="received_at minus started_at, capped at the time limit", examples=[312000])
+    question_ids: list[str] = Field(description="Questions drawn for this attempt")
+    answers: list[AnswerGiven] = Field(description="Answers given, in the bank's option order")
+    prediction: int | None = Field(description="Predicted number of all-correct participants", examples=[125])
+
+
+class AttemptSubmitted(AttemptFinished):
+    """A participant submitted an attempt and the server acknowledged it."""
+
+
+class AttemptClosed(AttemptFinished):
+    """The server closed an attempt that was not submitted by its deadline, with its saved answers."""
+
+
+class AttemptScored(Event):
+    """Scoring graded an attempt."""
+
+    attempt_id: str = Field(description="Attempt id", examples=["a-91c2"])
+    round_id: str = Field(description="Round id", examples=["r-week-1"])
+    round_title: str = Field(description="Round title", examples=["Tuần 1"])
+    participant_id: str = Field(description="Participant id", examples=["p-7f3a9c"])
+    practice: bool = Field(description="Practice attempts are never ranked", examples=[False])
+    correct: int = Field(description="Correct answers", examples=[18])
+    total: int = Field(description="Questions in the attempt", examples=[20])
+    duration_ms: int = Field(description="Time taken", examples=[312000])
+    counted: bool = Field(description="This attempt is now the participant's counted attempt", examples=[True])
+    closed_by_server: bool = Field(description="The server closed it at the deadline", examples=[False])
+
+
+EVENT_TYPES: dict[tuple[str, int], type[Event]] = {
+    (model.__name__, model.VERSION): model
+    for model in (
+        ParticipantRegistered,
+        RoundPublished,
+        AttemptStarted,
+        AttemptSubmitted,
+        AttemptClosed,
+        AttemptScored,
+    )
+}

@@ -1,0 +1,54 @@
+"""Topics, their keys, and who publishes and consumes them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from contracts.events import (
+    AttemptClosed,
+    AttemptScored,
+    AttemptStarted,
+    AttemptSubmitted,
+    Event,
+    ParticipantRegistered,
+    RoundPublished,
+)
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    key: str
+    description: str
+    events: tuple[type[Event], ...]
+    producer: str
+    consumers: tuple[str, ...]
+
+    @property
+    def dead_letter(self) -> str:
+        """Where consumers park records they can never process."""
+        return f"{self.name}.dlt"
+
+
+PARTICIPANTS = Topic(
+    "participants.v1", "participant_id", "Participants' accounts", (ParticipantRegistered,),
+    "registration", ("scoring", "notify"),
+)
+ROUNDS = Topic(
+    "rounds.v1", "round_id", "Rounds as published, with their answer keys", (RoundPublished,),
+    "exam", ("scoring",),
+)
+ATTEMPTS = Topic(
+    "attempts.v1", "participant_id", "Attempts: started, submitted, closed by the server",
+    (AttemptStarted, AttemptSubmitted, AttemptClosed), "exam", ("scoring",),
+)
+RESULTS = Topic(
+    "results.v1", "participant_id", "Graded attempts", (AttemptScored,), "scoring", ("notify",),
+)
+
+TOPICS: tuple[Topic, ...] = (PARTICIPANTS, ROUNDS, ATTEMPTS, RESULTS)
+
+
+def all_topic_names() -> list[str]:
+    """Every topic the platform needs, dead-letter topics included."""
+    return [name for topic in TOPICS for name in (topic.name, topic.dead_letter)]

@@ -1,0 +1,58 @@
+"""`python -m localstack up [--reset] [--data DIR]`: run the whole platform with a demo contest."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import signal
+import sys
+import time
+from pathlib import Path
+
+from localstack.platform import SERVICES, Platform
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="localstack", description="Run the contest platform locally.")
+    parser.add_argument("command", choices=["up"], help="start everything and wait for Ctrl-C")
+    parser.add_argument("--data", type=Path, default=Path(".data"), help="folder kept between runs")
+    parser.add_argument("--reset", action="store_true", help="delete the data folder first")
+    args = parser.parse_args()
+    if args.reset and args.data.exists():
+        shutil.rmtree(args.data)
+        print(f"Đã xoá dữ liệu cũ / data reset: {args.data}")
+    platform = Platform(args.data, fixed_ports=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        print("Starting PostgreSQL, Valkey, Tansu and the services...", flush=True)
+        platform.start()
+        print_urls(platform)
+        while True:
+            for service in SERVICES:
+                if platform.processes[service].poll() is not None:
+                    print(f"{service} stopped unexpectedly; see {platform.log(service)}", file=sys.stderr)
+                    return
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("\nStopping every process...", flush=True)
+        platform.stop()
+        print("Stopped.")
+
+
+def print_urls(platform: Platform) -> None:
+    print("\nNền tảng thi trực tuyến đang chạy / the platform is running:")
+    print(f"  Gateway (participants' API)  {platform.url('gateway')}/api/contests")
+    for service in SERVICES:
+        print(f"  {service:<13} {platform.url(service)}  (/docs, /healthz, /readyz, /metrics)")
+    print(f"  PostgreSQL   {platform.postgres.url()}")
+    print(f"  Valkey       {platform.valkey.url()}")
+    print(f"  Kafka (Tansu) {platform.broker.bootstrap_servers}")
+    print(f"  Data and logs: {platform.data_dir}")
+    print("Demo contest: 'Hội thi trực tuyến tìm hiểu về Chuyển đổi số và Cải cách hành chính'. Ctrl-C stops all.",
+          flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""The whole platform on one machine: servers, databases, keys, demo data and every service."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from localstack.keys import ensure_key_pair
+from localstack.processes import free_port, spawn, stop
+from localstack.servers import Postgres, Tansu, Valkey
+
+SERVICES = ("registration", "exam", "scoring", "notify", "gateway")
+DATABASES = ("registration", "exam", "scoring", "notify")
+DEFAULT_PORTS = {"gateway": 8000, "registration": 8001, "exam": 8002, "scoring": 8003, "notify": 8004}
+
+
+@dataclass
+class Platform:
+    data_dir: Path
+    fixed_ports: bool = False
+    partitions: int = 4
+    extra_env: dict[str, str] = field(default_factory=dict)
+    postgres: Postgres = field(init=False)
+    valkey: Valkey = field(init=False)
+    broker: Tansu = field(init=False)
+    ports: dict[str, int] = field(init=False)
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        self.data_dir = self.data_dir.resolve()
+        self.postgres = Postgres(self.data_dir / "postgres")
+        self.valkey = Valkey(self.data_dir / "valkey")
+        self.broker = Tansu(self.data_dir / "logs")
+        self.ports = dict(DEFAULT_PORTS) if self.fixed_ports else {s: free_port() for s in SERVICES}
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    # -- whole-platform lifecycle --------------------------------------------------------------
+
+    def start(self, seed_demo: bool = True) -> None:
+        self.start_servers()
+        asyncio.run(self._create_databases())
+        if seed_demo:
+            for service in ("registration", "exam"):
+                self._run_module(service, ["seed-demo"])
+        for service in SERVICES:
+            self.start_service(service)
+        for service in SERVICES:
+            self.wait_ready(service)
+
+    def start_servers(self) -> None:
+        self.postgres.start()
+        self.valkey.start()
+        self.broker.start()
+
+    def stop(self) -> None:
+        for service in reversed(SERVICES):
+            stop(self.processes.pop(service, None))
+        self.broker.stop()
+        self.valkey.stop()
+        self.postgres.stop()
+
+    # -- one service -----------------------------------------------------------------------------
+
+    def env(self, service: str) -> dict[str, str]:
+        prefix = service.upper() + "_"
+        private, public = ensure_key_pair(self.data_dir / "keys")
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env.update({
+            prefix + "PORT": str(self.ports[service]),
+            prefix + "REDIS_URL": self.valkey.url(),
+            prefix + "KAFKA_BOOTSTRAP_SERVERS": self.broker.bootstrap_servers,
+            prefix + "KAFKA_TOPIC_PARTITIONS": str(self.partitions),
+            prefix + "JWT_PUBLIC_KEY_FILE": str(public),
+        })
+        if service in DATABASES:
+            env[prefix + "DATABASE_URL"] = self.postgres.url(service)
+        if service == "registration":
+            env["REGISTRATION_JWT_PRIVATE_KEY_FILE"] = str(private)
+        if service == "gateway":
+            env.update({f"GATEWAY_{s.upper()}_URL": self.url(s) for s in DATABASES})
+        env.update(self.extra_env)
+        return env
+
+    def start_service(self, service: str) -> None:
+        self.processes[service] = spawn([sys.executable, "-m", service], self.data_dir / "logs" / f"{service}.log",
+                                        env=self.env(service))
+
+    def wait_ready(self, service: str, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            process = self.processes[service]
+            if process.poll() is not None:
+                raise RuntimeError(f"{service} exited with code {process.returncode}; see {self.log(service)}")
+            try:
+                if httpx.get(self.url(service) + "/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        raise TimeoutError(f"{service} was not ready within {timeout:.0f} s; see {self.log(service)}")
+
+    def kill_service(self, service: str) -> None:
+        """SIGKILL: the process gets no chance to finish anything."""
+        stop(self.processes.pop(service), sig=9)
+
+    def restart_broker(self) -> None:
+        """Kill the broker and start a new empty one on the same port (it keeps nothing on disk)."""
+        self.broker.kill()
+        self.broker.start()
+
+    def log(self, service: str) -> Path:
+        return self.data_dir / "logs" / f"{service}.log"
+
+    def _run_module(self, service: str, args: list[str]) -> None:
+        subprocess.run([sys.executable, "-m", service, *args], env=self.env(service), check=True)
+
+    async def _create_databases(self) -> None:
+        conn = await asyncpg.connect(self.postgres.url())
+        try:
+            existing = {r["datname"] for r in await conn.fetch("SELECT datname FROM pg_database")}
+            for name in DATABASES:
+                if name not in existing:
+                    await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()

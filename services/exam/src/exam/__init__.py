@@ -1,0 +1,1 @@
+"""Exam service: contests, rounds, question banks and participants' attempts."""

@@ -1,0 +1,59 @@
+"""HTTP routes of the exam service: thin, each calls one use case."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from exam import attempts, contests
+from exam.schemas import AttemptView, ContestView, Receipt, SaveAnswers, SubmitAttempt
+from kit.auth import CurrentPrincipal
+
+router = APIRouter()
+
+
+@router.get("/contests", response_model=list[ContestView])
+async def list_contests(request: Request) -> list[ContestView]:
+    async with request.app.state.runtime.pool.acquire() as conn:
+        return await contests.list_contests(conn)
+
+
+@router.get("/contests/{contest_id}", response_model=ContestView)
+async def get_contest(contest_id: str, request: Request) -> ContestView:
+    async with request.app.state.runtime.pool.acquire() as conn:
+        return await contests.get_contest(conn, contest_id)
+
+
+@router.post("/rounds/{round_id}/attempts", status_code=201, response_model=AttemptView)
+async def start_attempt(round_id: str, who: CurrentPrincipal, request: Request) -> AttemptView:
+    runtime = request.app.state.runtime
+    async with runtime.pool.acquire() as conn:
+        attempt_id = await attempts.start(conn, round_id, who)
+        view = await attempts.view(conn, attempt_id, who)
+    runtime.wake_relay()
+    return view
+
+
+@router.get("/attempts/{attempt_id}", response_model=AttemptView)
+async def get_attempt(attempt_id: str, who: CurrentPrincipal, request: Request) -> AttemptView:
+    async with request.app.state.runtime.pool.acquire() as conn:
+        return await attempts.view(conn, attempt_id, who)
+
+
+@router.put("/attempts/{attempt_id}/answers", status_code=204)
+async def save_answers(attempt_id: str, body: SaveAnswers, who: CurrentPrincipal, request: Request) -> Response:
+    runtime = request.app.state.runtime
+    async with runtime.pool.acquire() as conn:
+        await attempts.save_answers(conn, attempt_id, who, body.answers, runtime.settings.submission_grace_s)
+    return Response(status_code=204)
+
+
+@router.post("/attempts/{attempt_id}/submission", response_model=Receipt)
+async def submit(attempt_id: str, body: SubmitAttempt, who: CurrentPrincipal, request: Request) -> Receipt:
+    """Durable before it answers: the receipt means the submission is committed."""
+    runtime = request.app.state.runtime
+    async with runtime.pool.acquire() as conn:
+        receipt, new = await attempts.submit(conn, attempt_id, who, body.prediction, body.answers,
+                                             runtime.settings.submission_grace_s)
+    if new:
+        runtime.wake_relay()
+    return receipt

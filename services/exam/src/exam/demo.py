@@ -1,0 +1,69 @@
+"""Seed the demo contest: a 2024-style contest on digital transformation and administrative reform.
+
+Idempotent: a contest that exists is left as it is, so data survives between runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+
+import asyncpg
+
+from exam import contests
+from exam.settings import ExamSettings
+from kit import db
+
+CONTEST_ID = "cds-cchc-2024"
+TITLE = "Hội thi trực tuyến tìm hiểu về Chuyển đổi số và Cải cách hành chính"
+DESCRIPTION = (
+    "Hội thi hưởng ứng Ngày Chuyển đổi số quốc gia 10/10, dành cho cán bộ, công chức, viên chức, "
+    "người lao động và nhân dân trên địa bàn tỉnh. Mỗi lượt thi gồm các câu hỏi trắc nghiệm chọn ngẫu nhiên "
+    "và một câu hỏi dự đoán số người trả lời đúng tất cả các câu hỏi."
+)
+
+
+def demo_questions() -> list[dict[str, object]]:
+    return json.loads(resources.files("exam").joinpath("data/questions.json").read_text(encoding="utf-8"))
+
+
+async def seed_contest(conn: asyncpg.Connection, at: datetime) -> bool:
+    """Create and publish the demo contest; False if it was already there."""
+    if await conn.fetchval("SELECT 1 FROM contests WHERE id = $1", CONTEST_ID):
+        return False
+    async with conn.transaction():
+        await conn.execute("INSERT INTO contests (id, title, description, organiser) VALUES ($1, $2, $3, $4)",
+                           CONTEST_ID, TITLE, DESCRIPTION, "Sở Thông tin và Truyền thông (bản demo)")
+        await conn.executemany(
+            "INSERT INTO questions (id, contest_id, code, topic, difficulty, text, options, correct, source)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            [("q-" + str(q["code"]).lower(), CONTEST_ID, q["code"], q["topic"], q["difficulty"], q["text"],
+              q["options"], q["correct"], q["source"]) for q in demo_questions()])
+        rounds = [
+            ("thi-thu", 1, "Thi thử", "practice", at - timedelta(days=1), at + timedelta(days=60), 10, 600, 50),
+            ("tuan-1", 2, "Vòng 1 (tuần 1)", "official", at - timedelta(hours=1), at + timedelta(days=7), 20, 900, 3),
+        ]
+        await conn.executemany(
+            "INSERT INTO rounds (id, contest_id, position, title, kind, opens_at, closes_at,"
+            " questions_per_attempt, time_limit_s, attempts_allowed) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
+            [(f"{CONTEST_ID}-{rid}", CONTEST_ID, *rest) for rid, *rest in rounds])
+        for rid, *_ in rounds:
+            await contests.publish_round(conn, f"{CONTEST_ID}-{rid}")
+    return True
+
+
+async def seed(settings: ExamSettings) -> bool:
+    pool = await db.create_pool(settings.database_url, 2)
+    try:
+        await db.migrate(pool, ["kit", "exam"])
+        async with pool.acquire() as conn:
+            return await seed_contest(conn, datetime.now(UTC))
+    finally:
+        await pool.close()
+
+
+def main() -> None:
+    created = asyncio.run(seed(ExamSettings()))
+    print(f"exam: demo contest {'created' if created else 'already in place'}")

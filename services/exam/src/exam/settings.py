@@ -1,0 +1,14 @@
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from kit.settings import ServiceSettings
+
+
+class ExamSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="EXAM_", extra="ignore")
+
+    port: int = 8002
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/exam"
+    database_pool_size: int = 20
+    submission_grace_s: int = Field(60, description="Submissions are accepted this long after the deadline")
+    sweep_every_s: float = Field(2.0, description="How often expired attempts are closed by the server")

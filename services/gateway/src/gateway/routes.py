@@ -1,0 +1,39 @@
+"""Which service owns which API path. Order matters: the first match wins."""
+
+from __future__ import annotations
+
+import re
+
+from gateway.settings import GatewaySettings
+
+# (method, path pattern under /api, service)
+TABLE: list[tuple[str, str, str]] = [
+    ("POST", r"/participants", "registration"),
+    ("GET", r"/participants/me", "registration"),
+    ("POST", r"/sessions", "registration"),
+    ("GET", r"/units", "registration"),
+    ("GET", r"/contests", "exam"),
+    ("GET", r"/contests/[^/]+", "exam"),
+    ("POST", r"/rounds/[^/]+/attempts", "exam"),
+    ("GET", r"/attempts/[^/]+", "exam"),
+    ("PUT", r"/attempts/[^/]+/answers", "exam"),
+    ("POST", r"/attempts/[^/]+/submission", "exam"),
+    ("GET", r"/attempts/[^/]+/result", "scoring"),
+    ("GET", r"/rounds/[^/]+/leaderboard", "scoring"),
+    ("GET", r"/rounds/[^/]+/leaderboard/me", "scoring"),
+    ("GET", r"/inbox", "notify"),
+    ("POST", r"/inbox/\d+/read", "notify"),
+]
+_COMPILED = [(method, re.compile(pattern + r"\Z"), service) for method, pattern, service in TABLE]
+
+
+def service_for(method: str, path: str) -> str | None:
+    for route_method, pattern, service in _COMPILED:
+        if route_method == method and pattern.match(path):
+            return service
+    return None
+
+
+def base_urls(settings: GatewaySettings) -> dict[str, str]:
+    return {"registration": settings.registration_url, "exam": settings.exam_url,
+            "scoring": settings.scoring_url, "notify": settings.notify_url}

@@ -1,0 +1,1 @@
+"""Shared building blocks: every service is assembled from these in the same way."""

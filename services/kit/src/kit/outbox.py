@@ -1,0 +1,151 @@
+"""Transactional outbox: state and its events commit together; a relay publishes them.
+
+The relay also notices when the broker has lost what it was given (the embedded broker keeps
+nothing across a restart) and publishes the recent past again. Consumers are idempotent, so a
+second copy of an event changes nothing, while a lost one would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import KafkaError
+
+from contracts.envelope import Envelope, encode
+from kit import metrics
+from kit.kafka import ensure_topics, new_producer
+from kit.logs import log
+from kit.settings import ServiceSettings
+
+BATCH_SIZE = 500
+IDLE_POLL_S = 0.5
+PROBE_EVERY_S = 2.0
+
+
+async def add(conn: asyncpg.Connection, topic: str, envelope: Envelope) -> None:
+    """Record an event to publish; call inside the transaction that makes the fact true."""
+    await conn.execute(
+        "INSERT INTO outbox (topic, key, value) VALUES ($1, $2, $3)",
+        topic, envelope.key, encode(envelope),
+    )
+
+
+async def add_many(conn: asyncpg.Connection, rows: list[tuple[str, Envelope]]) -> None:
+    await conn.executemany(
+        "INSERT INTO outbox (topic, key, value) VALUES ($1, $2, $3)",
+        [(topic, env.key, encode(env)) for topic, env in rows],
+    )
+
+
+class OutboxRelay:
+    def __init__(self, pool: asyncpg.Pool, settings: ServiceSettings, producer: AIOKafkaProducer):
+        self._pool = pool
+        self._settings = settings
+        self._producer = producer
+        self._wake = asyncio.Event()
+        # The highest offset this relay has seen the broker assign, per partition; an offset
+        # going backwards, or a partition ending before it, means the broker lost its data.
+        self._high_water: dict[TopicPartition, int] = {}
+        self._last_probe = 0.0
+        self.broker_ok = False
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        backoff = 0.2
+        while True:
+            try:
+                await self._probe_if_due()
+                published = await self.publish_batch()
+                self.broker_ok = True
+                backoff = 0.2
+                if published < BATCH_SIZE:
+                    await self._idle()
+            except (KafkaError, OSError, asyncio.TimeoutError, asyncpg.PostgresError) as exc:
+                self.broker_ok = False
+                metrics.OUTBOX_ERRORS.inc()
+                log.warning("outbox relay retrying", error=repr(exc), backoff_s=backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                self._last_probe = 0.0  # check topics and offsets before the next try
+
+    async def _idle(self) -> None:
+        try:
+            await asyncio.wait_for(self._wake.wait(), IDLE_POLL_S)
+        except asyncio.TimeoutError:
+            pass
+        self._wake.clear()
+
+    async def publish_batch(self) -> int:
+        async with self._pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(
+                "SELECT id, topic, key, value FROM outbox WHERE published_at IS NULL"
+                " ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+                BATCH_SIZE,
+            )
+            if not rows:
+                return 0
+            futures = [
+                await self._producer.send(r["topic"], r["value"], key=r["key"].encode()) for r in rows
+            ]
+            results = await asyncio.wait_for(asyncio.gather(*futures), 30)
+            await conn.execute(
+                "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])",
+                [r["id"] for r in rows],
+            )
+        metrics.OUTBOX_PUBLISHED.inc(len(rows))
+        lost = False
+        for meta in results:
+            tp = TopicPartition(meta.topic, meta.partition)
+            if meta.offset < self._high_water.get(tp, -1):
+                lost = True
+            self._high_water[tp] = max(meta.offset, self._high_water.get(tp, -1))
+        if lost:
+            await self._replay("an offset went backwards")
+        return len(rows)
+
+    async def _probe_if_due(self) -> None:
+        if time.monotonic() - self._last_probe < PROBE_EVERY_S:
+            return
+        self._last_probe = time.monotonic()
+        created = await ensure_topics(self._settings)
+        if created or await self._partitions_shrank():
+            await self._replay("topics were missing" if created else "a partition lost records")
+
+    async def _partitions_shrank(self) -> bool:
+        if not self._high_water:
+            return False
+        consumer = AIOKafkaConsumer(bootstrap_servers=self._settings.kafka_bootstrap_servers)
+        await consumer.start()
+        try:
+            ends = await asyncio.wait_for(consumer.end_offsets(list(self._high_water)), 5)
+        finally:
+            await consumer.stop()
+        return any(ends.get(tp, 0) <= offset for tp, offset in self._high_water.items())
+
+    async def _replay(self, reason: str) -> None:
+        async with self._pool.acquire() as conn:
+            status = await conn.execute(
+                "UPDATE outbox SET published_at = NULL WHERE published_at IS NOT NULL"
+                " AND created_at > now() - make_interval(secs => $1)",
+                float(self._settings.outbox_replay_window_s),
+            )
+        self._high_water.clear()
+        metrics.BROKER_RESETS.inc()
+        log.warning("broker lost its data: publishing recent events again", reason=reason, rows=status)
+
+    async def prune(self) -> None:
+        """Drop published events older than the replay window."""
+        async with self._pool.acquire() as conn:
+            await conn.execute(
+                "DELETE FROM outbox WHERE published_at IS NOT NULL"
+                " AND created_at < now() - make_interval(secs => $1)",
+                float(self._settings.outbox_replay_window_s),
+            )
+
+
+__all__ = ["OutboxRelay", "add", "add_many", "new_producer"]

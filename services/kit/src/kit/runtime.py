@@ -1,0 +1,197 @@
+"""The one place a service is wired: pool, Redis, producer, relay, subscribers, HTTP app.
+
+Each service's `create_app(settings)` builds a Runtime, registers its routes, subscribers and
+background loops on it, and asks it for the FastAPI app. Nothing connects at import time; the
+FastAPI lifespan owns every connection and task, and stops them in reverse order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from fastapi import APIRouter, FastAPI
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker, KafkaMessage
+from redis.asyncio import Redis
+
+from kit import db, errors, health, logs, metrics
+from contracts.topics import Topic
+from kit.auth import TokenVerifier
+from kit.consumer import AfterCommit, Apply, BatchConsumer
+from kit.kafka import ensure_topics, new_producer
+from kit.outbox import OutboxRelay
+from kit.settings import ServiceSettings
+
+Loop = Callable[["Runtime"], Awaitable[None]]
+BROKER_WAIT_S = 120
+WATCH_EVERY_S = 5.0
+
+
+@dataclass
+class Runtime:
+    name: str
+    settings: ServiceSettings
+    migrations: list[str] = field(default_factory=list)
+    uses_redis: bool = False
+    has_outbox: bool = False
+    uses_broker: bool = True
+    verify_tokens: bool = True
+    loops: list[Loop] = field(default_factory=list)
+    extra_checks: dict[str, health.Check] = field(default_factory=dict)
+    on_shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # Filled in by the lifespan:
+    pool: asyncpg.Pool = field(init=False)
+    redis: Redis = field(init=False)
+    producer: AIOKafkaProducer = field(init=False)
+    relay: OutboxRelay = field(init=False)
+    broker: KafkaBroker = field(init=False)
+    broker_ok: bool = field(default=False, init=False)
+
+    def __post_init__(self) -> None:
+        self.broker = KafkaBroker(
+            self.settings.kafka_bootstrap_servers,
+            acks="all",
+            enable_idempotence=self.settings.kafka_enable_idempotence,
+            logger=None,
+        )
+
+    @property
+    def uses_database(self) -> bool:
+        return bool(self.migrations)
+
+    def app(self, routers: list[APIRouter], title: str, **fastapi_args: Any) -> FastAPI:
+        app = FastAPI(title=title, lifespan=self._lifespan, **fastapi_args)
+        app.state.runtime = self
+        app.state.readiness_checks = self._readiness_checks()
+        if self.verify_tokens:
+            app.state.verifier = TokenVerifier(self.settings.public_key_pem())
+        app.add_middleware(metrics.MetricsMiddleware)
+        errors.install(app)
+        app.include_router(health.router)
+        app.add_route("/metrics", metrics.metrics_endpoint, include_in_schema=False)
+        for router in routers:
+            app.include_router(router)
+        return app
+
+    def subscribe(self, topic: Topic, apply: Apply, after_commit: AfterCommit | None = None,
+                  max_records: int = 500) -> None:
+        """Consume a topic in this service's consumer group, in batches, committing after the effect."""
+
+        @self.broker.subscriber(
+            # One group per (service, topic): a subscriber joining never makes the others rebalance.
+            topic.name, group_id=f"{self.name}.{topic.name}", batch=True, max_records=max_records, batch_timeout_ms=100,
+            auto_offset_reset="earliest", ack_policy=AckPolicy.NACK_ON_ERROR,
+        )
+        async def on_batch(msg: KafkaMessage) -> None:
+            records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
+            consumer = BatchConsumer(self.pool, self.producer, topic.name, topic.dead_letter, apply, after_commit)
+            await consumer.handle(records)
+            # An effect that wrote to the outbox is published at once rather than at the next poll.
+            self.wake_relay()
+
+    def wake_relay(self) -> None:
+        if self.has_outbox:
+            self.relay.wake()
+
+    @contextlib.asynccontextmanager
+    async def _lifespan(self, _: FastAPI) -> AsyncIterator[None]:
+        logs.configure(self.name, self.settings.log_level)
+        metrics.UP.labels(self.name).set(1)
+        async with contextlib.AsyncExitStack() as stack:
+            for close in self.on_shutdown:
+                stack.push_async_callback(close)
+            if self.uses_database:
+                self.pool = await db.create_pool(self.settings.database_url, self.settings.database_pool_size)
+                stack.push_async_callback(self.pool.close)
+                await db.migrate(self.pool, self.migrations)
+            if self.uses_redis:
+                self.redis = Redis.from_url(self.settings.redis_url)
+                stack.push_async_callback(self.redis.aclose)
+            if self.uses_broker:
+                await self._start_broker(stack)
+            tasks = [asyncio.create_task(loop(self), name=loop.__name__) for loop in self._all_loops()]
+            try:
+                logs.log.info("service started", port=self.settings.port)
+                yield
+            finally:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _start_broker(self, stack: contextlib.AsyncExitStack) -> None:
+        await self._wait_for_broker()
+        self.producer = new_producer(self.settings)
+        await self.producer.start()
+        stack.push_async_callback(self.producer.stop)
+        if self.has_outbox:
+            self.relay = OutboxRelay(self.pool, self.settings, self.producer)
+        await self.broker.start()
+        stack.push_async_callback(self.broker.stop)
+
+    def _all_loops(self) -> list[Loop]:
+        base: list[Loop] = [_watch_broker] if self.uses_broker else []
+        if self.has_outbox:
+            base += [_relay, _prune_outbox]
+        return base + self.loops
+
+    async def _wait_for_broker(self) -> None:
+        deadline = asyncio.get_running_loop().time() + BROKER_WAIT_S
+        while True:
+            try:
+                await ensure_topics(self.settings)
+                self.broker_ok = True
+                return
+            except (KafkaError, OSError) as exc:
+                if asyncio.get_running_loop().time() > deadline:
+                    raise
+                logs.log.warning("waiting for the broker", error=repr(exc))
+                await asyncio.sleep(1)
+
+    def _readiness_checks(self) -> dict[str, health.Check]:
+        checks: dict[str, health.Check] = dict(self.extra_checks)
+        if self.uses_broker:
+            checks["broker"] = self._broker_ready
+        if self.uses_database:
+            checks["database"] = self._database_ready
+        if self.uses_redis:
+            checks["redis"] = self._redis_ready
+        return checks
+
+    async def _broker_ready(self) -> bool:
+        return self.broker_ok
+
+    async def _database_ready(self) -> bool:
+        return await self.pool.fetchval("SELECT 1") == 1
+
+    async def _redis_ready(self) -> bool:
+        return bool(await self.redis.ping())
+
+
+async def _watch_broker(runtime: Runtime) -> None:
+    """Keep the topics in place: the embedded broker forgets them when it restarts."""
+    while True:
+        await asyncio.sleep(WATCH_EVERY_S)
+        try:
+            await ensure_topics(runtime.settings)
+            runtime.broker_ok = True
+        except (KafkaError, OSError) as exc:
+            runtime.broker_ok = False
+            logs.log.warning("broker unreachable", error=repr(exc))
+
+
+async def _relay(runtime: Runtime) -> None:
+    await runtime.relay.run()
+
+
+async def _prune_outbox(runtime: Runtime) -> None:
+    while True:
+        await asyncio.sleep(600)
+        with contextlib.suppress(asyncpg.PostgresError, OSError):
+            await runtime.relay.prune()

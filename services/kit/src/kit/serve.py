@@ -1,0 +1,16 @@
+"""Run a service's app with uvicorn, on the host and port from its settings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import uvicorn
+from fastapi import FastAPI
+
+from kit.settings import ServiceSettings
+
+
+def run(create_app: Callable[[ServiceSettings], FastAPI], settings: ServiceSettings) -> None:
+    app = create_app(settings)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False,
+                timeout_graceful_shutdown=10)

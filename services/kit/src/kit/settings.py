@@ -1,0 +1,39 @@
+"""Settings every service shares. Each service subclasses with its own env prefix.
+
+Every external address has an embedded-stack default and is overridden from the environment,
+which is how the same code runs on Apache Kafka, PostgreSQL and Redis in production.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings
+
+
+class ServiceSettings(BaseSettings):
+    host: str = Field("127.0.0.1", description="HTTP listen address")
+    port: int = Field(8000, description="HTTP listen port")
+    database_url: str = Field("postgresql://postgres@127.0.0.1:5432/postgres", description="PostgreSQL URL")
+    database_pool_size: int = Field(10, description="Connections in the pool")
+    redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis URL")
+    kafka_bootstrap_servers: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers")
+    kafka_enable_idempotence: bool = Field(
+        False, description="Idempotent producer: on for Apache Kafka, off for the embedded broker"
+    )
+    kafka_topic_partitions: int = Field(4, description="Partitions of topics created at start-up")
+    kafka_replication_factor: int = Field(1, description="Replication of topics created at start-up")
+    outbox_replay_window_s: int = Field(
+        86400, description="After a broker loses its data, outbox events this recent are published again"
+    )
+    jwt_public_key_file: Path | None = Field(None, description="PEM file of the token-signing public key")
+    jwt_public_key: str | None = Field(None, description="PEM of the token-signing public key")
+    log_level: str = Field("INFO", description="Log level")
+
+    def public_key_pem(self) -> str:
+        if self.jwt_public_key:
+            return self.jwt_public_key
+        if self.jwt_public_key_file:
+            return self.jwt_public_key_file.read_text()
+        raise ValueError("no token public key configured (JWT_PUBLIC_KEY or JWT_PUBLIC_KEY_FILE)")

@@ -1,0 +1,1 @@
+"""Notification service: tells participants what happened, starting with the in-app inbox."""

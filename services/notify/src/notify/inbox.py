@@ -1,0 +1,44 @@
+"""Use cases: record people's names, deliver to the inbox, read the inbox."""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+
+from contracts import AttemptScored, ParticipantRegistered
+from notify import templates
+
+
+async def record_recipient(conn: asyncpg.Connection, event: ParticipantRegistered) -> None:
+    await conn.execute(
+        "INSERT INTO recipients (id, display_name, unit_code) VALUES ($1, $2, $3)"
+        " ON CONFLICT (id) DO UPDATE SET display_name = EXCLUDED.display_name, unit_code = EXCLUDED.unit_code",
+        event.participant_id, event.display_name, event.unit_code)
+
+
+async def deliver_result(conn: asyncpg.Connection, event_id: uuid.UUID, event: AttemptScored) -> None:
+    name = await conn.fetchval("SELECT display_name FROM recipients WHERE id = $1", event.participant_id)
+    title, body = templates.attempt_scored(event, name)
+    await conn.execute(
+        "INSERT INTO messages (event_id, participant_id, channel, sender, title, body) VALUES ($1, $2, 'inbox', $3, $4, $5)"
+        " ON CONFLICT (event_id, participant_id, channel) DO NOTHING",
+        event_id, event.participant_id, templates.SENDER, title, body)
+
+
+async def read_inbox(conn: asyncpg.Connection, participant_id: str, limit: int) -> tuple[list[asyncpg.Record], int]:
+    rows = await conn.fetch(
+        "SELECT id, sender, title, body, created_at, read_at FROM messages"
+        " WHERE participant_id = $1 AND channel = 'inbox' ORDER BY created_at DESC, id DESC LIMIT $2",
+        participant_id, limit)
+    unread = await conn.fetchval(
+        "SELECT count(*) FROM messages WHERE participant_id = $1 AND channel = 'inbox' AND read_at IS NULL",
+        participant_id)
+    return rows, unread
+
+
+async def mark_read(conn: asyncpg.Connection, participant_id: str, message_id: int) -> bool:
+    status = await conn.execute(
+        "UPDATE messages SET read_at = coalesce(read_at, now()) WHERE id = $1 AND participant_id = $2",
+        message_id, participant_id)
+    return status.endswith(" 1")

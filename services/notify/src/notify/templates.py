@@ -1,0 +1,31 @@
+"""Message texts in Vietnamese. Every message says who sent it."""
+
+from __future__ import annotations
+
+from contracts import AttemptScored
+
+SENDER = "Ban Tổ chức hội thi"
+
+
+def duration_text(ms: int) -> str:
+    minutes, seconds = divmod(round(ms / 1000), 60)
+    return f"{minutes} phút {seconds} giây" if minutes else f"{seconds} giây"
+
+
+def attempt_scored(event: AttemptScored, name: str | None) -> tuple[str, str]:
+    greeting = f"Chào {name}," if name else "Chào bạn,"
+    title = f"Kết quả bài thi: {event.round_title}"
+    how = " (hệ thống tự nộp khi hết giờ)" if event.closed_by_server else ""
+    lines = [
+        greeting,
+        f"Bài thi {event.round_title} của bạn{how} đã được chấm: {event.correct}/{event.total} câu trả lời đúng, "
+        f"thời gian làm bài {duration_text(event.duration_ms)}.",
+    ]
+    if event.practice:
+        lines.append("Đây là lượt thi thử, không tính vào xếp hạng.")
+    elif event.counted:
+        lines.append("Đây là lượt thi được tính để xếp hạng của bạn trong vòng này.")
+    else:
+        lines.append("Lượt thi trước của bạn có kết quả tốt hơn và vẫn được giữ để xếp hạng.")
+    lines.append(f"— {SENDER}")
+    return title, "\n".join(lines)

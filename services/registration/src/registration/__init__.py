@@ -1,0 +1,1 @@
+"""Registration service: participants, the unit tree, accounts and access tokens."""

@@ -1,0 +1,1 @@
+"""Scoring service: grades attempts, keeps standings and live leaderboards."""

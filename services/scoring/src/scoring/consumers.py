@@ -1,0 +1,48 @@
+"""Event handlers of the scoring service: each applies events inside the batch's transaction."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from contracts import AttemptClosed, AttemptSubmitted, Envelope, ParticipantRegistered, RoundPublished
+from contracts.topics import ATTEMPTS, PARTICIPANTS, ROUNDS
+from kit.runtime import Runtime
+from scoring import leaderboard, results
+
+
+async def on_participants(conn: asyncpg.Connection, envelopes: list[Envelope]) -> None:
+    for envelope in envelopes:
+        event = envelope.event()
+        if isinstance(event, ParticipantRegistered):
+            await results.record_participant(conn, event)
+
+
+async def on_rounds(conn: asyncpg.Connection, envelopes: list[Envelope]) -> None:
+    for envelope in envelopes:
+        event = envelope.event()
+        if isinstance(event, RoundPublished):
+            await results.record_round(conn, event)
+
+
+async def on_attempts(conn: asyncpg.Connection, envelopes: list[Envelope]) -> None:
+    for envelope in envelopes:
+        event = envelope.event()
+        if isinstance(event, AttemptSubmitted | AttemptClosed):
+            await results.record_attempt(conn, event)
+
+
+def register(runtime: Runtime) -> None:
+    async def refresh_boards(envelopes: list[Envelope]) -> None:
+        pairs = {(e.payload["round_id"], e.payload["participant_id"]) for e in envelopes
+                 if e.type in ("AttemptSubmitted", "AttemptClosed")}
+        async with runtime.pool.acquire() as conn:
+            await leaderboard.refresh(runtime.redis, conn, pairs)
+
+    async def rebuild_boards(envelopes: list[Envelope]) -> None:
+        async with runtime.pool.acquire() as conn:
+            for round_id in {e.payload["round_id"] for e in envelopes}:
+                await leaderboard.rebuild(runtime.redis, conn, round_id)
+
+    runtime.subscribe(PARTICIPANTS, on_participants)
+    runtime.subscribe(ROUNDS, on_rounds, after_commit=rebuild_boards)
+    runtime.subscribe(ATTEMPTS, on_attempts, after_commit=refresh_boards)

@@ -1,0 +1,61 @@
+"""Live leaderboards: Redis sorted sets of absolute values, derived from the standings table.
+
+Writing an absolute value (not an increment) makes every update idempotent, and the whole
+board can be rebuilt from PostgreSQL at any time.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+from redis.asyncio import Redis
+
+from scoring import rules
+
+
+def board_key(round_id: str) -> str:
+    return f"leaderboard:{round_id}"
+
+
+async def refresh(redis: Redis, conn: asyncpg.Connection, pairs: set[tuple[str, str]]) -> None:
+    """Write the current standing of each (round, participant) to its board."""
+    if not pairs:
+        return
+    rows = await conn.fetch(
+        "SELECT s.round_id, s.participant_id, s.correct, s.duration_ms FROM standings s"
+        " JOIN unnest($1::text[], $2::text[]) AS p(round_id, participant_id)"
+        " ON p.round_id = s.round_id AND p.participant_id = s.participant_id",
+        [p[0] for p in pairs], [p[1] for p in pairs])
+    async with redis.pipeline(transaction=False) as pipe:
+        for r in rows:
+            pipe.zadd(board_key(r["round_id"]), {r["participant_id"]: rules.leaderboard_value(r["correct"], r["duration_ms"])})
+        await pipe.execute()
+
+
+async def rebuild(redis: Redis, conn: asyncpg.Connection, round_id: str) -> int:
+    rows = await conn.fetch("SELECT participant_id, correct, duration_ms FROM standings WHERE round_id = $1", round_id)
+    temp = board_key(round_id) + ":rebuild"
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.delete(temp)
+        for start in range(0, len(rows), 10_000):
+            chunk = rows[start:start + 10_000]
+            pipe.zadd(temp, {r["participant_id"]: rules.leaderboard_value(r["correct"], r["duration_ms"]) for r in chunk})
+        if rows:
+            pipe.rename(temp, board_key(round_id))
+        else:
+            pipe.delete(board_key(round_id))
+        await pipe.execute()
+    return len(rows)
+
+
+async def top(redis: Redis, round_id: str, offset: int, limit: int) -> list[str]:
+    members = await redis.zrevrange(board_key(round_id), offset, offset + limit - 1)
+    return [m.decode() for m in members]
+
+
+async def rank(redis: Redis, round_id: str, participant_id: str) -> int | None:
+    position = await redis.zrevrank(board_key(round_id), participant_id)
+    return None if position is None else position + 1
+
+
+async def size(redis: Redis, round_id: str) -> int:
+    return int(await redis.zcard(board_key(round_id)))

@@ -1,0 +1,41 @@
+"""Grading and ranking rules, as plain functions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+DURATION_SPAN = 10**10  # ms; longer durations (115 days) all rank alike
+
+
+@dataclass(frozen=True)
+class Graded:
+    attempt_id: str
+    attempt_no: int
+    correct: int
+    duration_ms: int
+    received_at: datetime
+
+
+def grade(question_ids: Sequence[str], answers: dict[str, list[int]], key: dict[str, list[int]]) -> int:
+    """Correct answers: a question counts when the chosen set equals the correct set exactly."""
+    return sum(1 for q in question_ids if q in key and sorted(set(answers.get(q, []))) == sorted(set(key[q])))
+
+
+def counted(attempts: Sequence[Graded], rule: str) -> Graded:
+    """The attempt that counts: best (more correct, then faster, then earlier), first, or last."""
+    if rule == "first":
+        return min(attempts, key=lambda a: a.attempt_no)
+    if rule == "last":
+        return max(attempts, key=lambda a: a.attempt_no)
+    return min(attempts, key=lambda a: (-a.correct, a.duration_ms, a.received_at))
+
+
+def leaderboard_value(correct: int, duration_ms: int) -> float:
+    """One sortable number for the live board: more correct first, then shorter time.
+
+    Exact in a double for up to 900,000 questions. The final ranking adds the prediction and
+    the receive time, which the live board cannot know before the round closes.
+    """
+    return float(correct * DURATION_SPAN + (DURATION_SPAN - 1 - min(duration_ms, DURATION_SPAN - 1)))

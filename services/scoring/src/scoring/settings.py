@@ -1,0 +1,11 @@
+from pydantic_settings import SettingsConfigDict
+
+from kit.settings import ServiceSettings
+
+
+class ScoringSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="SCORING_", extra="ignore")
+
+    port: int = 8003
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/scoring"
+    redis_url: str = "redis://127.0.0.1:6379/0"
