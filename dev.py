@@ -34,8 +34,8 @@ def _fingerprint() -> str:
 
 def ensure_environment() -> None:
     """Create the virtual environment and install, unless it is already up to date."""
-    if sys.version_info < (3, 11):
-        sys.exit("Python 3.11 or newer is needed (found %s)." % sys.version.split()[0])
+    if sys.version_info < (3, 11):  # noqa: UP036 - this script may be started by an older Python
+        sys.exit(f"Python 3.11 or newer is needed (found {sys.version.split()[0]}).")
     stamp = VENV / ".installed"
     wanted = _fingerprint()
     if stamp.exists() and stamp.read_text() == wanted and PYTHON.exists():
@@ -59,10 +59,8 @@ def main() -> int:
     os.chdir(ROOT)
     if command == "setup":
         return 0
-    if command == "up":
-        args = [str(PYTHON), "-m", "localstack", "up", *rest]
-    else:
-        args = [str(PYTHON), "-m", "pytest", *rest]
+    module = ["localstack", "up"] if command == "up" else ["pytest"]
+    args = [str(PYTHON), "-m", *module, *rest]
     os.execv(args[0], args)
 
 

@@ -16,7 +16,9 @@ class Envelope(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    event_id: uuid.UUID = Field(description="Unique id; a redelivered event keeps it", examples=["6f1c2a0e-3b7d-4c1e-9a59-2f0d8b7c4e11"])
+    event_id: uuid.UUID = Field(
+        description="Unique id; a redelivered event keeps it", examples=["6f1c2a0e-3b7d-4c1e-9a59-2f0d8b7c4e11"]
+    )
     type: str = Field(description="Event type name, past tense", examples=["AttemptSubmitted"])
     version: int = Field(description="Schema version of the payload", examples=[1])
     occurred_at: datetime = Field(description="When the fact happened, UTC", examples=["2024-10-04T14:55:00Z"])

@@ -11,9 +11,9 @@ def main() -> None:
 
         demo.main()
         return
-    from kit.serve import run
     from exam.app import create_app
     from exam.settings import ExamSettings
+    from kit.serve import run
 
     run(create_app, ExamSettings())  # type: ignore[arg-type]
 

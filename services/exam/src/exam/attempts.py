@@ -43,7 +43,8 @@ async def start(conn: asyncpg.Connection, round_id: str, who: Principal) -> str:
             "SELECT id FROM attempts WHERE round_id = $1 AND participant_id = $2 AND status = 'active'",
             round_id, who.participant_id)
         if active:
-            raise Problem(409, "attempt_active", f"Bạn đang có một lượt thi chưa nộp (mã {active}); hãy tiếp tục lượt đó.")
+            raise Problem(409, "attempt_active",
+                          f"Bạn đang có một lượt thi chưa nộp (mã {active}); hãy tiếp tục lượt đó.")
         taken = await conn.fetchval(
             "SELECT count(*) FROM attempts WHERE round_id = $1 AND participant_id = $2", round_id, who.participant_id)
         if taken >= rnd["attempts_allowed"]:
@@ -130,7 +131,8 @@ async def submit(conn: asyncpg.Connection, attempt_id: str, who: Principal, pred
         if row["status"] != "active":
             return _receipt(row), False
         if not rules.accepts(received, row["deadline"], grace_s):
-            raise Problem(409, "time_up", "Đã quá thời hạn nộp bài; bài thi được hệ thống đóng với các câu trả lời đã lưu.")
+            raise Problem(409, "time_up",
+                          "Đã quá thời hạn nộp bài; bài thi được hệ thống đóng với các câu trả lời đã lưu.")
         merged = {**row["answers"], **(_translate(row, answers) if answers else {})}
         finished = await conn.fetchrow(
             "UPDATE attempts SET status = 'submitted', answers = $2::jsonb, prediction = $3, received_at = $4"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 
 def main() -> None:
-    from kit.serve import run
     from gateway.app import create_app
     from gateway.settings import GatewaySettings
+    from kit.serve import run
 
     run(create_app, GatewaySettings())  # type: ignore[arg-type]
 

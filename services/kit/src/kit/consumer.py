@@ -51,7 +51,7 @@ class BatchConsumer:
                 await self._apply_batch(envelopes)
             except TRANSIENT:
                 raise
-            except Exception:  # noqa: BLE001 - isolate the event at fault, see below
+            except Exception:
                 log.exception("batch failed; applying its events one by one", topic=self._topic)
                 for envelope in envelopes:
                     await self._apply_alone(envelope)
@@ -89,7 +89,7 @@ class BatchConsumer:
             await self._apply_batch([envelope])
         except TRANSIENT:
             raise
-        except Exception as exc:  # noqa: BLE001 - a poison event, parked and counted
+        except Exception as exc:
             log.exception("event sent to dead letters", topic=self._topic, event_id=str(envelope.event_id))
             await self._dead_letter(envelope.model_dump_json().encode(), envelope.key.encode(), repr(exc)[:500])
 

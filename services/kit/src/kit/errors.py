@@ -27,6 +27,21 @@ FIELD_MESSAGES = {
     "literal_error": "không thuộc các giá trị cho phép",
 }
 
+FIELD_LABELS = {
+    "full_name": "Họ và tên",
+    "phone": "Số điện thoại",
+    "email": "Email",
+    "birth_year": "Năm sinh",
+    "unit_code": "Đơn vị",
+    "category": "Đối tượng dự thi",
+    "password": "Mật khẩu",
+    "consent": "Đồng ý điều khoản dữ liệu cá nhân",
+    "prediction": "Câu hỏi dự đoán",
+    "answers": "Câu trả lời",
+    "limit": "Số dòng",
+    "offset": "Vị trí bắt đầu",
+}
+
 
 class Problem(Exception):
     def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None):
@@ -51,8 +66,9 @@ async def _invalid(_: Request, exc: Exception) -> JSONResponse:
     fields = []
     for error in exc.errors():
         where = ".".join(str(part) for part in error["loc"] if part not in ("body", "query", "path"))
+        label = FIELD_LABELS.get(where.split(".")[0], where) if where else "Dữ liệu"
         reason = FIELD_MESSAGES.get(error["type"], "không hợp lệ")
-        fields.append({"field": where or "body", "message": f"{where or 'Dữ liệu'}: {reason}"})
+        fields.append({"field": where or "body", "message": f"{label}: {reason}"})
     message = "Dữ liệu gửi lên không hợp lệ: " + "; ".join(f["message"] for f in fields)
     return JSONResponse(body("invalid_input", message, fields=fields), 422)
 

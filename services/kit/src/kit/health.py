@@ -24,7 +24,7 @@ async def readyz(request: Request) -> JSONResponse:
     for name, check in checks.items():
         try:
             results[name] = await asyncio.wait_for(check(), 2)
-        except Exception:  # noqa: BLE001 - any failure means not ready
+        except Exception:
             results[name] = False
     ready = all(results.values())
     return JSONResponse({"status": "ready" if ready else "not ready", "checks": results}, 200 if ready else 503)

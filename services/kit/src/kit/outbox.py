@@ -8,6 +8,7 @@ second copy of an event changes nothing, while a lost one would.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 import asyncpg
@@ -65,7 +66,7 @@ class OutboxRelay:
                 backoff = 0.2
                 if published < BATCH_SIZE:
                     await self._idle()
-            except (KafkaError, OSError, asyncio.TimeoutError, asyncpg.PostgresError) as exc:
+            except (TimeoutError, KafkaError, OSError, asyncpg.PostgresError) as exc:
                 self.broker_ok = False
                 metrics.OUTBOX_ERRORS.inc()
                 log.warning("outbox relay retrying", error=repr(exc), backoff_s=backoff)
@@ -74,10 +75,8 @@ class OutboxRelay:
                 self._last_probe = 0.0  # check topics and offsets before the next try
 
     async def _idle(self) -> None:
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), IDLE_POLL_S)
-        except asyncio.TimeoutError:
-            pass
         self._wake.clear()
 
     async def publish_batch(self) -> int:

@@ -21,8 +21,8 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from redis.asyncio import Redis
 
-from kit import db, errors, health, logs, metrics
 from contracts.topics import Topic
+from kit import db, errors, health, logs, metrics
 from kit.auth import TokenVerifier
 from kit.consumer import AfterCommit, Apply, BatchConsumer
 from kit.kafka import ensure_topics, new_producer

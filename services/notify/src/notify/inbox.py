@@ -21,8 +21,8 @@ async def deliver_result(conn: asyncpg.Connection, event_id: uuid.UUID, event: A
     name = await conn.fetchval("SELECT display_name FROM recipients WHERE id = $1", event.participant_id)
     title, body = templates.attempt_scored(event, name)
     await conn.execute(
-        "INSERT INTO messages (event_id, participant_id, channel, sender, title, body) VALUES ($1, $2, 'inbox', $3, $4, $5)"
-        " ON CONFLICT (event_id, participant_id, channel) DO NOTHING",
+        "INSERT INTO messages (event_id, participant_id, channel, sender, title, body)"
+        " VALUES ($1, $2, 'inbox', $3, $4, $5) ON CONFLICT (event_id, participant_id, channel) DO NOTHING",
         event_id, event.participant_id, templates.SENDER, title, body)
 
 

@@ -27,7 +27,8 @@ async def refresh(redis: Redis, conn: asyncpg.Connection, pairs: set[tuple[str, 
         [p[0] for p in pairs], [p[1] for p in pairs])
     async with redis.pipeline(transaction=False) as pipe:
         for r in rows:
-            pipe.zadd(board_key(r["round_id"]), {r["participant_id"]: rules.leaderboard_value(r["correct"], r["duration_ms"])})
+            value = rules.leaderboard_value(r["correct"], r["duration_ms"])
+            pipe.zadd(board_key(r["round_id"]), {r["participant_id"]: value})
         await pipe.execute()
 
 
@@ -38,7 +39,8 @@ async def rebuild(redis: Redis, conn: asyncpg.Connection, round_id: str) -> int:
         pipe.delete(temp)
         for start in range(0, len(rows), 10_000):
             chunk = rows[start:start + 10_000]
-            pipe.zadd(temp, {r["participant_id"]: rules.leaderboard_value(r["correct"], r["duration_ms"]) for r in chunk})
+            pipe.zadd(temp, {r["participant_id"]: rules.leaderboard_value(r["correct"], r["duration_ms"])
+                             for r in chunk})
         if rows:
             pipe.rename(temp, board_key(round_id))
         else:

@@ -1,0 +1,75 @@
+"""One participant's whole journey through the gateway, every service and the real broker."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from localstack.platform import SERVICES, Platform
+from tests.e2e.journey import OFFICIAL_ROUND, Participant
+
+pytestmark = pytest.mark.e2e
+
+
+def test_a_participant_registers_takes_a_round_and_reads_result_rank_and_inbox(platform: Platform) -> None:
+    gateway = platform.url("gateway")
+    an = Participant(gateway, name="Nguyễn Văn An")
+    assert an.register().status_code == 201
+    assert an.log_in().status_code == 200
+
+    contests = an.client.get("/api/contests").json()
+    contest = next(c for c in contests if c["id"] == "cds-cchc-2024")
+    assert "Chuyển đổi số" in contest["title"]
+    assert {r["kind"] for r in contest["rounds"]} == {"practice", "official"}
+
+    attempt = an.start(OFFICIAL_ROUND)
+    assert len(attempt["questions"]) == 20
+    assert "correct" not in str(attempt) and all(len(q["options"]) == 4 for q in attempt["questions"])
+    answers = {q["id"]: ["A"] for q in attempt["questions"][:10]}
+    assert an.save(attempt["id"], answers).status_code == 204
+    receipt = an.submit(attempt["id"], prediction=321)
+    assert receipt.status_code == 200, receipt.text
+    assert an.submit(attempt["id"], prediction=321).json() == receipt.json()  # a retry gets the same receipt
+
+    result = an.result(attempt["id"])
+    assert result["total"] == 20 and 0 <= result["correct"] <= 10 and result["counted"] is True
+    place = an.client.get(f"/api/rounds/{OFFICIAL_ROUND}/leaderboard/me", headers=an.auth).json()
+    assert place["rank"] == result["rank"] >= 1
+    assert place["me"]["display_name"] == "Nguyễn Văn An"
+    board = an.client.get(f"/api/rounds/{OFFICIAL_ROUND}/leaderboard").json()
+    assert any(e["participant_id"] == place["me"]["participant_id"] for e in board["entries"])
+
+    box = an.inbox()
+    assert box["unread"] == 1
+    assert f"{result['correct']}/20" in box["messages"][0]["body"]
+    assert "Nguyễn Văn An" in box["messages"][0]["body"]
+
+
+def test_bad_input_gets_a_clear_vietnamese_error_not_a_500(platform: Platform) -> None:
+    gateway = platform.url("gateway")
+    bình = Participant(gateway)
+    assert bình.register().status_code == 201
+    twin = Participant(gateway, phone=bình.phone)
+    duplicate = twin.register()
+    assert duplicate.status_code == 409 and "đã được đăng ký" in duplicate.json()["error"]["message"]
+    invalid = Participant(gateway, phone="12345").register()
+    assert invalid.status_code == 422 and "Số điện thoại" in invalid.json()["error"]["message"]
+    unknown_unit = Participant(gateway, unit_code="KHONG-CO").register()
+    assert unknown_unit.status_code == 422 and unknown_unit.json()["error"]["code"] == "unknown_unit"
+    garbage = httpx.post(gateway + "/api/participants", content=b"{not json", timeout=10,
+                         headers={"content-type": "application/json"})
+    assert garbage.status_code == 422 and "không hợp lệ" in garbage.json()["error"]["message"]
+    anonymous = httpx.post(gateway + f"/api/rounds/{OFFICIAL_ROUND}/attempts", timeout=10)
+    assert anonymous.status_code == 401 and "đăng nhập" in anonymous.json()["error"]["message"]
+    wrong_password = bình.client.post("/api/sessions", json={"phone": bình.phone, "password": "sai-mat-khau"})
+    assert wrong_password.status_code == 401
+
+
+def test_every_service_reports_health_readiness_and_metrics(platform: Platform) -> None:
+    for service in SERVICES:
+        base = platform.url(service)
+        assert httpx.get(base + "/healthz").status_code == 200
+        ready = httpx.get(base + "/readyz")
+        assert ready.status_code == 200 and all(ready.json()["checks"].values()), ready.text
+        metrics = httpx.get(base + "/metrics").text
+        assert "http_requests_total" in metrics and "service_up" in metrics

@@ -1,0 +1,184 @@
+"""Scoring's consumer against real PostgreSQL, Valkey and Tansu: grading, idempotency, dead letters."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from redis.asyncio import Redis
+
+from contracts import AttemptSubmitted, Envelope, RoundPublished, decode, encode, wrap
+from contracts.events import AnswerGiven, QuestionKey
+from contracts.topics import ATTEMPTS, ROUNDS
+from kit import db
+from kit.consumer import BatchConsumer
+from kit.kafka import ensure_topics
+from kit.settings import ServiceSettings
+from scoring import consumers, leaderboard
+from tests.conftest import Servers
+from tests.factories import random_id
+
+NOW = datetime.now(UTC)
+KEY = {"q1": [0], "q2": [2], "q3": [1, 3]}
+
+
+@dataclass
+class Record:
+    """What the consumer reads of a broker record."""
+
+    value: bytes
+    key: bytes | None = None
+
+
+@dataclass
+class Scoring:
+    pool: asyncpg.Pool
+    redis: Redis
+    attempts: BatchConsumer
+    rounds: BatchConsumer
+
+
+@pytest.fixture
+async def scoring(servers: Servers, database_url: str) -> AsyncIterator[Scoring]:
+    settings = ServiceSettings(**servers.service_env(database_url))  # type: ignore[arg-type]
+    await ensure_topics(settings)
+    pool = await db.create_pool(database_url, 4)
+    await db.migrate(pool, ["kit", "scoring"])
+    redis = Redis.from_url(servers.valkey.url())
+    producer = AIOKafkaProducer(bootstrap_servers=servers.broker.bootstrap_servers, acks="all")
+    await producer.start()
+
+    async def refresh(envelopes: list[Envelope]) -> None:
+        pairs = {(e.payload["round_id"], e.payload["participant_id"]) for e in envelopes}
+        async with pool.acquire() as conn:
+            await leaderboard.refresh(redis, conn, pairs)
+
+    async def rebuild(envelopes: list[Envelope]) -> None:
+        async with pool.acquire() as conn:
+            for e in envelopes:
+                await leaderboard.rebuild(redis, conn, e.payload["round_id"])
+
+    yield Scoring(pool, redis,
+                  BatchConsumer(pool, producer, ATTEMPTS.name, ATTEMPTS.dead_letter, consumers.on_attempts, refresh),
+                  BatchConsumer(pool, producer, ROUNDS.name, ROUNDS.dead_letter, consumers.on_rounds, rebuild))
+    await producer.stop()
+    await redis.aclose()
+    await pool.close()
+
+
+def round_published(round_id: str) -> Envelope:
+    event = RoundPublished(
+        contest_id="c-test", contest_title="Thử nghiệm", round_id=round_id, round_title="Vòng thử", kind="official",
+        opens_at=NOW - timedelta(days=1), closes_at=NOW + timedelta(days=1), questions_per_attempt=3,
+        counted_attempt="best", asks_prediction=True,
+        answer_key=[QuestionKey(question_id=q, correct=c) for q, c in KEY.items()])
+    return wrap(event, round_id, "exam")
+
+
+def submitted(round_id: str, participant_id: str, answers: dict[str, list[int]], duration_ms: int,
+              attempt_no: int = 1) -> Envelope:
+    event = AttemptSubmitted(
+        attempt_id=random_id("a"), round_id=round_id, participant_id=participant_id, unit_code="BP-STTTT",
+        attempt_no=attempt_no, started_at=NOW, received_at=NOW + timedelta(milliseconds=duration_ms),
+        duration_ms=duration_ms, question_ids=list(KEY),
+        answers=[AnswerGiven(question_id=q, chosen=c) for q, c in answers.items()], prediction=7)
+    return wrap(event, participant_id, "exam")
+
+
+def records(*envelopes: Envelope) -> list[Record]:
+    return [Record(encode(e), e.key.encode()) for e in envelopes]
+
+
+async def scored_events(pool: asyncpg.Pool) -> list[dict[str, object]]:
+    rows = await pool.fetch("SELECT value FROM outbox ORDER BY id")
+    return [decode(r["value"]).payload for r in rows]
+
+
+async def test_attempts_before_their_round_are_graded_when_it_arrives(scoring: Scoring) -> None:
+    round_id = random_id("r", "early")
+    early = submitted(round_id, "p-early", {"q1": [0], "q2": [2], "q3": [3, 1]}, 5000)
+    await scoring.attempts.handle(records(early))
+    assert await scoring.pool.fetchval("SELECT correct FROM attempts") is None
+    await scoring.rounds.handle(records(round_published(round_id)))
+    assert await scoring.pool.fetchval("SELECT correct FROM attempts") == 3
+    assert await leaderboard.rank(scoring.redis, round_id, "p-early") == 1
+
+
+async def test_the_best_attempt_counts_and_redelivery_changes_nothing(scoring: Scoring) -> None:
+    round_id = random_id("r", "best")
+    await scoring.rounds.handle(records(round_published(round_id)))
+    first = submitted(round_id, "p-an", {"q1": [0]}, 9000, attempt_no=1)
+    better = submitted(round_id, "p-an", {"q1": [0], "q2": [2]}, 20000, attempt_no=2)
+    worse = submitted(round_id, "p-an", {"q3": [1]}, 1000, attempt_no=3)
+    rival = submitted(round_id, "p-binh", {"q1": [0], "q2": [2]}, 15000)
+    batch = records(first, better, worse, rival)
+    await scoring.attempts.handle(batch)
+    await scoring.attempts.handle(batch)  # the broker delivers the same batch again
+    await scoring.attempts.handle(records(better))
+    standings = {r["participant_id"]: r for r in await scoring.pool.fetch("SELECT * FROM standings")}
+    assert standings["p-an"]["attempt_id"] == better.payload["attempt_id"]
+    assert standings["p-an"]["correct"] == 2
+    scored = [e for e in await scored_events(scoring.pool) if "correct" in e]
+    assert sorted(e["attempt_id"] for e in scored) == sorted(e.payload["attempt_id"] for e in (first, better, worse, rival))
+    # Equal scores: the shorter time ranks first on the live board.
+    assert await leaderboard.top(scoring.redis, round_id, 0, 10) == ["p-binh", "p-an"]
+
+
+async def test_partial_answers_to_a_multiple_choice_question_are_wrong(scoring: Scoring) -> None:
+    round_id = random_id("r", "multi")
+    await scoring.rounds.handle(records(round_published(round_id)))
+    await scoring.attempts.handle(records(submitted(round_id, "p-chi", {"q3": [1]}, 1000)))
+    assert await scoring.pool.fetchval("SELECT correct FROM attempts") == 0
+
+
+async def test_the_live_board_can_be_rebuilt_from_the_database(scoring: Scoring) -> None:
+    round_id = random_id("r", "rebuild")
+    await scoring.rounds.handle(records(round_published(round_id)))
+    await scoring.attempts.handle(records(*[submitted(round_id, f"p-{i}", {"q1": [0]} if i % 2 else {}, 1000 + i)
+                                            for i in range(30)]))
+    before = await scoring.redis.zrevrange(leaderboard.board_key(round_id), 0, -1, withscores=True)
+    await scoring.redis.delete(leaderboard.board_key(round_id))
+    async with scoring.pool.acquire() as conn:
+        assert await leaderboard.rebuild(scoring.redis, conn, round_id) == 30
+    assert await scoring.redis.zrevrange(leaderboard.board_key(round_id), 0, -1, withscores=True) == before
+
+
+async def test_poison_goes_to_the_dead_letter_topic_and_the_rest_is_applied(servers: Servers, scoring: Scoring) -> None:
+    round_id = random_id("r", "poison")
+    await scoring.rounds.handle(records(round_published(round_id)))
+    good = submitted(round_id, "p-good", {"q1": [0]}, 1000)
+    unknown_type = good.model_copy(update={"type": "AttemptTeleported", "event_id": random_uuid()})
+    bad_payload = good.model_copy(update={"payload": {"attempt_id": 1}, "event_id": random_uuid()})
+    reader = AIOKafkaConsumer(ATTEMPTS.dead_letter, bootstrap_servers=servers.broker.bootstrap_servers,
+                              auto_offset_reset="latest")
+    await reader.start()
+    try:
+        await reader.seek_to_end()
+        await scoring.attempts.handle([Record(b"\xff not json"), *records(unknown_type, bad_payload, good)])
+        parked = await read_n(reader, 3)
+    finally:
+        await reader.stop()
+    assert b"\xff not json" in [r.value for r in parked]
+    assert all(dict(r.headers)["source_topic"] == ATTEMPTS.name.encode() for r in parked)
+    assert await scoring.pool.fetchval("SELECT count(*) FROM attempts") == 1
+
+
+def random_uuid() -> object:
+    import uuid
+
+    return uuid.uuid4()
+
+
+async def read_n(reader: AIOKafkaConsumer, n: int, timeout: float = 20) -> list:  # type: ignore[type-arg]
+    found: list = []  # type: ignore[type-arg]
+    async with asyncio.timeout(timeout):
+        while len(found) < n:
+            batch = await reader.getmany(timeout_ms=500)
+            for records_ in batch.values():
+                found.extend(records_)
+    return found
