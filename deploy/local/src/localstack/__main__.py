@@ -17,11 +17,12 @@ def main() -> None:
     parser.add_argument("command", choices=["up"], help="start everything and wait for Ctrl-C")
     parser.add_argument("--data", type=Path, default=Path(".data"), help="folder kept between runs")
     parser.add_argument("--reset", action="store_true", help="delete the data folder first")
+    parser.add_argument("--free-ports", action="store_true", help="any free ports instead of 8000 to 8004")
     args = parser.parse_args()
     if args.reset and args.data.exists():
         shutil.rmtree(args.data)
         print(f"Đã xoá dữ liệu cũ / data reset: {args.data}")
-    platform = Platform(args.data, fixed_ports=True)
+    platform = Platform(args.data, fixed_ports=not args.free_ports)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         print("Starting PostgreSQL, Valkey, Tansu and the services...", flush=True)

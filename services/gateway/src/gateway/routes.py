@@ -13,18 +13,20 @@ TABLE: list[tuple[str, str, str]] = [
     ("POST", r"/sessions", "registration"),
     ("GET", r"/units", "registration"),
     ("GET", r"/contests", "exam"),
-    ("GET", r"/contests/[^/]+", "exam"),
-    ("POST", r"/rounds/[^/]+/attempts", "exam"),
-    ("GET", r"/attempts/[^/]+", "exam"),
-    ("PUT", r"/attempts/[^/]+/answers", "exam"),
-    ("POST", r"/attempts/[^/]+/submission", "exam"),
-    ("GET", r"/attempts/[^/]+/result", "scoring"),
-    ("GET", r"/rounds/[^/]+/leaderboard", "scoring"),
-    ("GET", r"/rounds/[^/]+/leaderboard/me", "scoring"),
+    ("GET", r"/contests/{ID}", "exam"),
+    ("POST", r"/rounds/{ID}/attempts", "exam"),
+    ("GET", r"/attempts/{ID}", "exam"),
+    ("PUT", r"/attempts/{ID}/answers", "exam"),
+    ("POST", r"/attempts/{ID}/submission", "exam"),
+    ("GET", r"/attempts/{ID}/result", "scoring"),
+    ("GET", r"/rounds/{ID}/leaderboard", "scoring"),
+    ("GET", r"/rounds/{ID}/leaderboard/me", "scoring"),
     ("GET", r"/inbox", "notify"),
     ("POST", r"/inbox/\d+/read", "notify"),
 ]
-_COMPILED = [(method, re.compile(pattern + r"\Z"), service) for method, pattern, service in TABLE]
+# Ids are plain ASCII words: no dots, so "." and ".." can never walk out of a route.
+ID = r"[A-Za-z0-9_-]+"
+_COMPILED = [(method, re.compile(pattern.replace("{ID}", ID) + r"\Z"), service) for method, pattern, service in TABLE]
 
 
 def service_for(method: str, path: str) -> str | None:

@@ -8,7 +8,7 @@ SENDER = "Ban Tổ chức hội thi"
 
 
 def duration_text(ms: int) -> str:
-    minutes, seconds = divmod(round(ms / 1000), 60)
+    minutes, seconds = divmod((ms + 500) // 1000, 60)  # half a second rounds up
     return f"{minutes} phút {seconds} giây" if minutes else f"{seconds} giây"
 
 
@@ -26,6 +26,6 @@ def attempt_scored(event: AttemptScored, name: str | None) -> tuple[str, str]:
     elif event.counted:
         lines.append("Đây là lượt thi được tính để xếp hạng của bạn trong vòng này.")
     else:
-        lines.append("Lượt thi trước của bạn có kết quả tốt hơn và vẫn được giữ để xếp hạng.")
+        lines.append("Theo thể lệ cuộc thi, một lượt thi khác của bạn được tính để xếp hạng trong vòng này.")
     lines.append(f"— {SENDER}")
     return title, "\n".join(lines)

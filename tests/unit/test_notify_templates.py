@@ -1,0 +1,76 @@
+"""Messages to participants: the result of an attempt, in Vietnamese, signed by the organisers."""
+
+from __future__ import annotations
+
+import pytest
+
+from contracts import AttemptScored
+from notify.templates import SENDER, attempt_scored, duration_text
+
+
+def scored(**changes: object) -> AttemptScored:
+    fields: dict[str, object] = {
+        "attempt_id": "a-91c2", "round_id": "r-week-1", "round_title": "Tuần 1", "participant_id": "p-7f3a9c",
+        "practice": False, "correct": 18, "total": 20, "duration_ms": 312_000, "counted": True,
+        "closed_by_server": False,
+    }
+    return AttemptScored(**{**fields, **changes})
+
+
+@pytest.mark.parametrize(
+    ("ms", "text"),
+    [(312_000, "5 phút 12 giây"), (9_000, "9 giây"), (0, "0 giây"), (60_000, "1 phút 0 giây"),
+     (59_000, "59 giây"), (1_200_000, "20 phút 0 giây"), (9_400, "9 giây"), (9_600, "10 giây")],
+)
+def test_duration_text(ms: int, text: str) -> None:
+    assert duration_text(ms) == text
+
+
+def test_a_counted_official_attempt() -> None:
+    title, text = attempt_scored(scored(), "Nguyễn Văn An")
+    assert title == "Kết quả bài thi: Tuần 1"
+    assert text.startswith("Chào Nguyễn Văn An,")
+    assert "18/20 câu trả lời đúng" in text
+    assert "5 phút 12 giây" in text
+    assert "được tính để xếp hạng" in text
+    assert "thi thử" not in text
+    assert "tự nộp" not in text
+
+
+def test_an_official_attempt_that_does_not_count() -> None:
+    _, text = attempt_scored(scored(counted=False, correct=12), "Nguyễn Văn An")
+    assert "12/20" in text
+    assert "một lượt thi khác của bạn được tính để xếp hạng" in text
+    assert "Đây là lượt thi được tính" not in text
+
+
+def test_a_practice_attempt_is_never_ranked() -> None:
+    _, text = attempt_scored(scored(practice=True, counted=False), "Nguyễn Văn An")
+    assert "lượt thi thử, không tính vào xếp hạng" in text
+    assert "được tính để xếp hạng" not in text
+
+
+def test_an_attempt_closed_by_the_server_says_so() -> None:
+    _, text = attempt_scored(scored(closed_by_server=True, duration_ms=1_200_000), "Nguyễn Văn An")
+    assert "hệ thống tự nộp khi hết giờ" in text
+    assert "20 phút 0 giây" in text
+
+
+def test_a_participant_without_a_known_name_is_greeted_politely() -> None:
+    _, text = attempt_scored(scored(), None)
+    assert text.startswith("Chào bạn,")
+    _, text = attempt_scored(scored(), "")
+    assert text.startswith("Chào bạn,")
+
+
+@pytest.mark.parametrize(
+    "event",
+    [scored(), scored(counted=False), scored(practice=True, counted=False), scored(closed_by_server=True),
+     scored(practice=True, closed_by_server=True, correct=0, duration_ms=0)],
+    ids=["counted", "not-counted", "practice", "closed-by-server", "practice-closed-empty"],
+)
+@pytest.mark.parametrize("name", ["Nguyễn Văn An", None])
+def test_every_message_ends_with_the_sender(event: AttemptScored, name: str | None) -> None:
+    _, text = attempt_scored(event, name)
+    assert text.endswith(f"— {SENDER}")
+    assert SENDER == "Ban Tổ chức hội thi"

@@ -1,0 +1,57 @@
+"""Registration's rules: Vietnamese mobile numbers as people type them, participant categories."""
+
+from __future__ import annotations
+
+import pytest
+
+from registration.rules import CATEGORIES, normalise_phone
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["0912345678", "0912 345 678", "+84 912 345 678", "84912345678", "(091) 234-5678", "+84912345678",
+     "0084 912 345 678", "091.234.5678"],
+)
+def test_a_mobile_number_as_people_type_it_is_normalised(typed: str) -> None:
+    assert normalise_phone(typed) == "+84912345678"
+
+
+@pytest.mark.parametrize(
+    ("typed", "normalised"),
+    [("0321234567", "+84321234567"), ("0701234567", "+84701234567"), ("0861234567", "+84861234567"),
+     ("0981234567", "+84981234567")],
+    ids=["viettel-03x", "mobifone-07x", "viettel-086", "viettel-098"],
+)
+def test_numbers_of_every_network_are_accepted(typed: str, normalised: str) -> None:
+    assert normalise_phone(typed) == normalised
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["12345", "abc", "", "028 3823 4567", "+84 28 3823 4567", "+1 650 253 0000", "0912 345 678 999", "091234567"],
+    ids=["too-short", "letters", "empty", "landline", "landline-international", "foreign", "too-long",
+         "one-digit-missing"],
+)
+def test_what_is_not_a_vietnamese_mobile_number_is_refused(typed: str) -> None:
+    assert normalise_phone(typed) is None
+
+
+def test_a_normalised_number_stays_as_it_is() -> None:
+    normalised = normalise_phone("0912 345 678")
+    assert normalised is not None
+    assert normalise_phone(normalised) == normalised
+
+
+def test_the_seven_participant_categories() -> None:
+    assert set(CATEGORIES) == {
+        "can-bo-cong-chuc-vien-chuc",
+        "dang-vien",
+        "doan-vien-hoi-vien",
+        "hoc-sinh-sinh-vien",
+        "luc-luong-vu-trang",
+        "nguoi-lao-dong",
+        "nhan-dan",
+    }
+    assert CATEGORIES["nhan-dan"] == "Nhân dân"
+    assert all(label.strip() for label in CATEGORIES.values())
+    assert len(set(CATEGORIES.values())) == len(CATEGORIES)
