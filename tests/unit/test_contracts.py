@@ -21,9 +21,14 @@ from contracts.events import (
     AttemptStarted,
     AttemptSubmitted,
     Event,
+    ParticipantErased,
     ParticipantRegistered,
+    ParticipantUpdated,
     QuestionKey,
     RoundPublished,
+    UnitRecord,
+    UnitsChanged,
+    VerificationCodeRequested,
 )
 from contracts.topics import TOPICS, all_topic_names
 
@@ -43,6 +48,20 @@ SAMPLES: dict[type[Event], Event] = {
     ParticipantRegistered: ParticipantRegistered(
         participant_id="p-7f3a9c", display_name="Nguyễn Văn An", unit_code="BP-STTTT", unit_path=["BP", "BP-STTTT"],
         category="can-bo-cong-chuc-vien-chuc", registered_at=AT,
+    ),
+    ParticipantUpdated: ParticipantUpdated(
+        participant_id="p-7f3a9c", display_name="Nguyễn Văn An", unit_code="BP-DX", unit_path=["BP", "BP-DX"],
+        category="dang-vien", updated_at=AT,
+    ),
+    ParticipantErased: ParticipantErased(participant_id="p-7f3a9c", erased_at=AT),
+    VerificationCodeRequested: VerificationCodeRequested(
+        participant_id="p-7f3a9c", channel="sms", destination="+84912345678", code="482913",
+        purpose="verify_phone", expires_at=LATER,
+    ),
+    UnitsChanged: UnitsChanged(
+        units=[UnitRecord(code="BP", name="Tỉnh Bình Phước", kind="province", parent_code=None, headcount=12000,
+                          path=["BP"])],
+        changed_at=AT,
     ),
     RoundPublished: RoundPublished(
         contest_id="c-cds-2024", contest_title="Hội thi trực tuyến tìm hiểu về Chuyển đổi số", round_id="r-week-1",
@@ -176,3 +195,8 @@ def test_the_committed_asyncapi_document_is_up_to_date() -> None:
         "contracts/asyncapi.yaml is stale; regenerate it with: "
         ".venv/bin/python -m contracts.asyncapi > contracts/asyncapi.yaml"
     )
+
+
+def test_only_the_code_delivery_event_carries_a_contact_address() -> None:
+    carrying = [model.__name__ for model in EVENTS if "destination" in model.model_fields]
+    assert carrying == ["VerificationCodeRequested"]

@@ -10,8 +10,12 @@ from contracts.events import (
     AttemptScored,
     AttemptStarted,
     AttemptSubmitted,
+    ParticipantErased,
     ParticipantRegistered,
+    ParticipantUpdated,
     RoundPublished,
+    UnitsChanged,
+    VerificationCodeRequested,
 )
 from contracts.topics import TOPICS, Topic
 
@@ -22,9 +26,13 @@ __all__ = [
     "AttemptStarted",
     "AttemptSubmitted",
     "Envelope",
+    "ParticipantErased",
     "ParticipantRegistered",
+    "ParticipantUpdated",
     "RoundPublished",
     "Topic",
+    "UnitsChanged",
+    "VerificationCodeRequested",
     "decode",
     "encode",
     "wrap",

@@ -28,6 +28,56 @@ class ParticipantRegistered(Event):
     registered_at: datetime = Field(description="UTC", examples=["2024-09-20T01:00:00Z"])
 
 
+class ParticipantUpdated(Event):
+    """A participant changed their name, unit or category in their account settings."""
+
+    participant_id: str = Field(description="Participant id", examples=["p-7f3a9c"])
+    display_name: str = Field(description="Full name", examples=["Nguyễn Văn An"])
+    unit_code: str = Field(description="Code of the participant's unit", examples=["BP-STTTT"])
+    unit_path: list[str] = Field(description="Unit codes from the root to the unit", examples=[["BP", "BP-STTTT"]])
+    category: str = Field(description="Participant category", examples=["dang-vien"])
+    updated_at: datetime = Field(description="UTC", examples=["2024-09-21T01:00:00Z"])
+
+
+class ParticipantErased(Event):
+    """A participant had their personal data deleted (Nghị định 13/2023/NĐ-CP): forget their name.
+
+    Results stay, under an anonymous label, so rankings and unit statistics remain true.
+    """
+
+    participant_id: str = Field(description="Participant id", examples=["p-7f3a9c"])
+    erased_at: datetime = Field(description="UTC", examples=["2024-10-20T01:00:00Z"])
+
+
+class VerificationCodeRequested(Event):
+    """Registration asks for a one-time code to be delivered. The only event with a contact address:
+    the notification service cannot deliver without it. Consumers must not log it."""
+
+    participant_id: str = Field(description="Participant id", examples=["p-7f3a9c"])
+    channel: Literal["sms", "email"] = Field(description="How to deliver the code", examples=["sms"])
+    destination: str = Field(description="Phone in E.164 (+84...) or email address", examples=["+84912345678"])
+    code: str = Field(description="The one-time code", examples=["482913"])
+    purpose: Literal["verify_phone", "verify_email", "log_in", "reset_password"] = Field(
+        description="What the code is for", examples=["verify_phone"])
+    expires_at: datetime = Field(description="UTC", examples=["2024-09-20T01:05:00Z"])
+
+
+class UnitRecord(BaseModel):
+    code: str = Field(description="Unit code", examples=["BP-DX"])
+    name: str = Field(description="Unit name", examples=["Thành phố Đồng Xoài"])
+    kind: str = Field(description="province, district, commune, department or organisation", examples=["district"])
+    parent_code: str | None = Field(description="Parent unit code; null for the root", examples=["BP"])
+    headcount: int = Field(description="People in the unit, for participation rates", examples=[820])
+    path: list[str] = Field(description="Unit codes from the root to this unit", examples=[["BP", "BP-DX"]])
+
+
+class UnitsChanged(Event):
+    """Units were created or changed (an import of the unit tree). Carries whole records."""
+
+    units: list[UnitRecord] = Field(description="Every unit created or changed, parents first")
+    changed_at: datetime = Field(description="UTC", examples=["2024-09-01T01:00:00Z"])
+
+
 class QuestionKey(BaseModel):
     question_id: str = Field(description="Question id in the bank", examples=["q-cds-001"])
     correct: list[int] = Field(description="Indices of the correct options, in the bank's order", examples=[[2]])
@@ -106,6 +156,10 @@ EVENT_TYPES: dict[tuple[str, int], type[Event]] = {
     (model.__name__, model.VERSION): model
     for model in (
         ParticipantRegistered,
+        ParticipantUpdated,
+        ParticipantErased,
+        VerificationCodeRequested,
+        UnitsChanged,
         RoundPublished,
         AttemptStarted,
         AttemptSubmitted,

@@ -10,8 +10,12 @@ from contracts.events import (
     AttemptStarted,
     AttemptSubmitted,
     Event,
+    ParticipantErased,
     ParticipantRegistered,
+    ParticipantUpdated,
     RoundPublished,
+    UnitsChanged,
+    VerificationCodeRequested,
 )
 
 
@@ -31,8 +35,16 @@ class Topic:
 
 
 PARTICIPANTS = Topic(
-    "participants.v1", "participant_id", "Participants' accounts", (ParticipantRegistered,),
+    "participants.v1", "participant_id", "Participants' accounts (no contact data)",
+    (ParticipantRegistered, ParticipantUpdated, ParticipantErased), "registration", ("scoring", "notify"),
+)
+UNITS = Topic(
+    "units.v1", "root unit code", "The unit tree, as imported and changed", (UnitsChanged,),
     "registration", ("scoring", "notify"),
+)
+VERIFICATION = Topic(
+    "verification.v1", "participant_id", "One-time codes to deliver (contains contact data and codes)",
+    (VerificationCodeRequested,), "registration", ("notify",),
 )
 ROUNDS = Topic(
     "rounds.v1", "round_id", "Rounds as published, with their answer keys", (RoundPublished,),
@@ -46,7 +58,7 @@ RESULTS = Topic(
     "results.v1", "participant_id", "Graded attempts", (AttemptScored,), "scoring", ("notify",),
 )
 
-TOPICS: tuple[Topic, ...] = (PARTICIPANTS, ROUNDS, ATTEMPTS, RESULTS)
+TOPICS: tuple[Topic, ...] = (PARTICIPANTS, UNITS, VERIFICATION, ROUNDS, ATTEMPTS, RESULTS)
 
 
 def all_topic_names() -> list[str]:
