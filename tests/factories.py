@@ -12,7 +12,7 @@ def random_id(prefix: str, label: str = "") -> str:
 
 
 def participant(unit_code: str = "BP-STTTT", label: str = "") -> Principal:
-    return Principal(random_id("p", label), unit_code, "participant", "Thí sinh thử nghiệm")
+    return Principal(random_id("p", label), unit_code, "Thí sinh thử nghiệm")
 
 
 def random_phone() -> str:

@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from kit.auth import ISSUER, Principal, TokenVerifier
+from kit.auth import ISSUER, Grant, Principal, TokenVerifier
 from kit.errors import Problem
 from registration.tokens import issue
 
@@ -37,7 +37,7 @@ def verifier(registration_keys: tuple[str, str]) -> TokenVerifier:
 
 
 def _token(private_pem: str, ttl_s: int = 3600) -> str:
-    return issue(private_pem, "p-7f3a9c", "BP-STTTT", "participant", "Nguyễn Văn An", ttl_s=ttl_s)
+    return issue(private_pem, "p-7f3a9c", "BP-STTTT", "Nguyễn Văn An", [], ttl_s=ttl_s)
 
 
 def _b64(data: bytes) -> str:
@@ -60,14 +60,23 @@ def _assert_refused(verifier: TokenVerifier, token: str, code: str) -> None:
 def test_a_token_from_registration_gives_the_participant(registration_keys: tuple[str, str],
                                                           verifier: TokenVerifier) -> None:
     token = _token(registration_keys[0])
-    assert verifier.verify(token) == Principal(
-        participant_id="p-7f3a9c", unit_code="BP-STTTT", role="participant", name="Nguyễn Văn An"
-    )
+    assert verifier.verify(token) == Principal(participant_id="p-7f3a9c", unit_code="BP-STTTT", name="Nguyễn Văn An")
 
 
-def test_an_organiser_token_keeps_its_role(registration_keys: tuple[str, str], verifier: TokenVerifier) -> None:
-    token = issue(registration_keys[0], "p-admin", "BP-STTTT", "organiser", "Trần Thị Bình", ttl_s=60)
-    assert verifier.verify(token).role == "organiser"
+def test_a_staff_token_keeps_its_grants(registration_keys: tuple[str, str], verifier: TokenVerifier) -> None:
+    grants = [Grant("organiser", contest="cds-2024"), Grant("coordinator", unit="BP-DX")]
+    token = issue(registration_keys[0], "p-admin", "BP-STTTT", "Trần Thị Bình", grants, ttl_s=60)
+    principal = verifier.verify(token)
+    assert principal.grants == tuple(grants)
+    assert principal.organises("cds-2024") and not principal.organises("another")
+    assert principal.coordinates(["BP", "BP-DX", "BP-DX-TANPHU"]) and not principal.coordinates(["BP", "BP-DP"])
+    assert not principal.is_operator
+
+
+def test_an_unknown_role_in_a_token_grants_nothing(registration_keys: tuple[str, str],
+                                                   verifier: TokenVerifier) -> None:
+    token = issue(registration_keys[0], "p-x", "BP", "X", [Grant("emperor")], ttl_s=60)
+    assert verifier.verify(token).grants == ()
 
 
 def test_an_expired_token_is_refused(registration_keys: tuple[str, str], verifier: TokenVerifier) -> None:

@@ -14,13 +14,15 @@ RETURNED_HEADERS = ("content-type", "retry-after")
 BUSY = Problem(503, "service_unavailable", "Hệ thống đang bận, vui lòng thử lại sau ít giây.", {"Retry-After": "2"})
 
 
-@router.api_route("/api/{path:path}", methods=["GET", "POST", "PUT"], include_in_schema=False)
+@router.api_route("/api/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
 async def forward(path: str, request: Request) -> Response:
     service = routes.service_for(request.method, "/" + path)
     if service is None:
         raise Problem(404, "not_found", "Không tìm thấy địa chỉ yêu cầu.")
     client: httpx.AsyncClient = request.app.state.upstream
     headers = {k: v for k, v in request.headers.items() if k.lower() in FORWARDED_HEADERS}
+    # Services limit rates per participant address; they sit behind the gateway and trust this header.
+    headers["x-forwarded-for"] = request.client.host if request.client else "unknown"
     url = request.app.state.base_urls[service] + "/" + path
     try:
         answer = await client.request(request.method, url, params=request.query_params, headers=headers,

@@ -1,8 +1,13 @@
-"""Access tokens: registration signs them (Ed25519); every service verifies them on its own."""
+"""Access tokens and roles. Registration signs tokens (Ed25519); every service verifies them alone.
+
+A token carries who the person is and what they may do: the participant's own unit, and their
+grants: unit coordinator (scoped to a unit and its subtree), organiser (of a contest), operator.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Annotated
 
 import jwt
@@ -12,14 +17,43 @@ from kit.errors import Problem
 
 ISSUER = "contest-registration"
 ALGORITHM = "EdDSA"
+ROLES = ("coordinator", "organiser", "operator")
+FORBIDDEN = Problem(403, "forbidden", "Bạn không có quyền thực hiện thao tác này.")
+
+
+@dataclass(frozen=True)
+class Grant:
+    role: str
+    unit: str | None = None
+    contest: str | None = None
+
+    def claim(self) -> dict[str, str]:
+        return {k: v for k, v in (("role", self.role), ("unit", self.unit), ("contest", self.contest)) if v}
 
 
 @dataclass(frozen=True)
 class Principal:
     participant_id: str
     unit_code: str
-    role: str
-    name: str
+    name: str = ""
+    grants: tuple[Grant, ...] = field(default_factory=tuple)
+
+    @property
+    def is_operator(self) -> bool:
+        return any(g.role == "operator" for g in self.grants)
+
+    def organises(self, contest_id: str | None = None) -> bool:
+        """Organiser of this contest (of any, when None), or operator."""
+        return self.is_operator or any(
+            g.role == "organiser" and (contest_id is None or g.contest == contest_id) for g in self.grants)
+
+    def coordinates(self, unit_path: Sequence[str]) -> bool:
+        """Coordinator of the unit or of one of its ancestors (path from the root), or operator."""
+        return self.is_operator or any(g.role == "coordinator" and g.unit in unit_path for g in self.grants)
+
+    def may_see_unit(self, unit_path: Sequence[str]) -> bool:
+        """Unit data is for its coordinators, organisers and operators."""
+        return self.organises() or self.coordinates(unit_path)
 
 
 class TokenVerifier:
@@ -34,8 +68,9 @@ class TokenVerifier:
             raise Problem(401, "token_expired", "Phiên đăng nhập đã hết hạn, vui lòng đăng nhập lại.") from exc
         except jwt.InvalidTokenError as exc:
             raise Problem(401, "token_invalid", "Thông tin đăng nhập không hợp lệ, vui lòng đăng nhập lại.") from exc
-        return Principal(claims["sub"], claims.get("unit", ""), claims.get("role", "participant"),
-                         claims.get("name", ""))
+        grants = tuple(Grant(g["role"], g.get("unit"), g.get("contest"))
+                       for g in claims.get("roles", []) if isinstance(g, dict) and g.get("role") in ROLES)
+        return Principal(claims["sub"], claims.get("unit", ""), claims.get("name", ""), grants)
 
 
 def current_principal(request: Request) -> Principal:
@@ -47,4 +82,26 @@ def current_principal(request: Request) -> Principal:
     return verifier.verify(token)
 
 
+def operator(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    if not principal.is_operator:
+        raise FORBIDDEN
+    return principal
+
+
+def organiser(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    if not principal.organises():
+        raise FORBIDDEN
+    return principal
+
+
+def staff(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    """Anyone with a grant: coordinators, organisers, operators. Scope is checked per request."""
+    if not principal.grants:
+        raise FORBIDDEN
+    return principal
+
+
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+Operator = Annotated[Principal, Depends(operator)]
+Organiser = Annotated[Principal, Depends(organiser)]
+Staff = Annotated[Principal, Depends(staff)]

@@ -41,6 +41,11 @@ async def add_many(conn: asyncpg.Connection, rows: list[tuple[str, Envelope]]) -
     )
 
 
+async def copy_many(conn: asyncpg.Connection, records: list[tuple[str, str, bytes]]) -> None:
+    """Bulk form of add() for imports: (topic, key, encoded envelope) rows through COPY."""
+    await conn.copy_records_to_table("outbox", records=records, columns=["topic", "key", "value"])
+
+
 class OutboxRelay:
     def __init__(self, pool: asyncpg.Pool, settings: ServiceSettings, producer: AIOKafkaProducer):
         self._pool = pool
@@ -147,4 +152,4 @@ class OutboxRelay:
             )
 
 
-__all__ = ["OutboxRelay", "add", "add_many", "new_producer"]
+__all__ = ["OutboxRelay", "add", "add_many", "copy_many", "new_producer"]

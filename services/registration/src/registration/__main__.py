@@ -1,4 +1,4 @@
-"""`python -m registration` serves the API; `python -m registration seed-demo` seeds the demo units."""
+"""`python -m registration` serves the API; with arguments it runs an operator command (see cli.py)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import sys
 
 
 def main() -> None:
-    if sys.argv[1:] == ["seed-demo"]:
-        from registration import demo
+    if sys.argv[1:]:
+        from registration import cli
 
-        demo.main()
+        cli.main(sys.argv[1:])
         return
     from kit.serve import run
     from registration.app import create_app

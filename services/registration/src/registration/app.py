@@ -5,11 +5,14 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from kit.runtime import Runtime
-from registration import api
+from registration.ratelimits import RateLimits
+from registration.routes import ROUTERS
 from registration.settings import RegistrationSettings
 
 
 def create_app(settings: RegistrationSettings | None = None) -> FastAPI:
     settings = settings or RegistrationSettings()
-    runtime = Runtime("registration", settings, migrations=["kit", "registration"], has_outbox=True)
-    return runtime.app([api.router], title="Đăng ký dự thi (registration)")
+    runtime = Runtime("registration", settings, migrations=["kit", "registration"], uses_redis=True,
+                      has_outbox=True)
+    runtime.rate_limits = RateLimits(settings.redis_url)  # type: ignore[attr-defined]
+    return runtime.app(ROUTERS, title="Đăng ký dự thi (registration)")

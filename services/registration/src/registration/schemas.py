@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Literal
+
 from pydantic import BaseModel, EmailStr, Field
+
+Phone = str  # as people type it; normalised by rules.normalise_phone
+CodeChannel = Literal["sms", "email"]
 
 
 class RegisterParticipant(BaseModel):
     full_name: str = Field(min_length=2, max_length=120, examples=["Nguyễn Văn An"])
-    phone: str = Field(min_length=9, max_length=20, examples=["0912 345 678"])
+    phone: Phone = Field(min_length=9, max_length=20, examples=["0912 345 678"])
     email: EmailStr | None = Field(None, max_length=254)
     birth_year: int = Field(ge=1900, le=2025, examples=[1990])
     unit_code: str = Field(min_length=1, max_length=64, examples=["BP-STTTT"])
@@ -17,12 +23,56 @@ class RegisterParticipant(BaseModel):
 
 
 class LogIn(BaseModel):
-    phone: str = Field(min_length=9, max_length=20)
+    phone: Phone = Field(min_length=9, max_length=20)
     password: str = Field(min_length=1, max_length=128)
+
+
+class RequestCode(BaseModel):
+    phone: Phone = Field(min_length=9, max_length=20)
+
+
+class LogInWithCode(BaseModel):
+    phone: Phone = Field(min_length=9, max_length=20)
+    code: str = Field(min_length=4, max_length=10)
+    consent: bool = Field(False, description="Needed at the first log-in of a pre-registered person")
+
+
+class ResetPassword(BaseModel):
+    phone: Phone = Field(min_length=9, max_length=20)
+    code: str = Field(min_length=4, max_length=10)
+    new_password: str = Field(min_length=8, max_length=128)
+
+
+class RefreshSession(BaseModel):
+    refresh_token: str = Field(min_length=10, max_length=200)
+
+
+class SendVerification(BaseModel):
+    channel: CodeChannel = "sms"
+
+
+class ConfirmVerification(BaseModel):
+    channel: CodeChannel = "sms"
+    code: str = Field(min_length=4, max_length=10)
+
+
+class ChangeAccount(BaseModel):
+    full_name: str | None = Field(None, min_length=2, max_length=120)
+    email: EmailStr | None = Field(None, max_length=254)
+    birth_year: int | None = Field(None, ge=1900, le=2025)
+    unit_code: str | None = Field(None, min_length=1, max_length=64)
+    category: str | None = Field(None, max_length=64)
+    current_password: str | None = Field(None, max_length=128)
+    new_password: str | None = Field(None, min_length=8, max_length=128)
+
+
+class EraseAccount(BaseModel):
+    password: str = Field(min_length=1, max_length=128, description="Confirms that the owner asks")
 
 
 class Session(BaseModel):
     access_token: str
+    refresh_token: str
     token_type: str = "bearer"
     expires_in: int
     participant_id: str
@@ -31,10 +81,15 @@ class Session(BaseModel):
 class ParticipantView(BaseModel):
     id: str
     full_name: str
+    phone: str | None
+    email: str | None
+    phone_verified: bool
+    email_verified: bool
     unit_code: str
     unit_name: str
     category: str
     birth_year: int
+    registered_at: datetime
 
 
 class UnitView(BaseModel):
@@ -43,3 +98,27 @@ class UnitView(BaseModel):
     kind: str
     parent_code: str | None
     headcount: int
+
+
+class UnitMember(BaseModel):
+    id: str
+    full_name: str
+    phone_masked: str | None
+    unit_code: str
+    category: str
+    phone_verified: bool
+    registered_at: datetime
+
+
+class UnitMembers(BaseModel):
+    unit_code: str
+    headcount: int
+    registered: int
+    members: list[UnitMember]
+
+
+class GrantRole(BaseModel):
+    participant_id: str = Field(min_length=3, max_length=64)
+    role: Literal["coordinator", "organiser", "operator"]
+    unit_code: str | None = Field(None, max_length=64)
+    contest_id: str | None = Field(None, max_length=64)

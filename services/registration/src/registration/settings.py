@@ -13,7 +13,19 @@ class RegistrationSettings(ServiceSettings):
     database_url: str = "postgresql://postgres@127.0.0.1:5432/registration"
     jwt_private_key_file: Path | None = Field(None, description="PEM file of the token-signing private key")
     jwt_private_key: str | None = Field(None, description="PEM of the token-signing private key")
-    token_ttl_s: int = Field(12 * 3600, description="Lifetime of an access token")
+    token_ttl_s: int = Field(900, description="Lifetime of an access token (short: logout cannot recall it)")
+    refresh_token_ttl_s: int = Field(30 * 86400, description="Lifetime of a refresh token")
+    code_ttl_s: int = Field(300, description="Lifetime of a one-time code")
+    code_attempts: int = Field(5, description="Wrong tries before a one-time code is void")
+    code_resend_after_s: int = Field(60, description="Wait before another code may be sent")
+    codes_per_hour: int = Field(5, description="Codes one account may be sent per hour and purpose")
+    rate_register: str = Field("20/minute;200/hour", description="Registrations per client address")
+    rate_login_per_phone: str = Field("10/minute;50/hour", description="Log-in tries per phone number")
+    rate_login_per_client: str = Field("60/minute", description="Log-in tries per client address")
+    rate_codes_per_phone: str = Field("5/hour", description="Code requests per phone number")
+    rate_codes_per_client: str = Field("30/hour", description="Code requests per client address")
+    trust_forwarded_for: bool = Field(
+        True, description="Take the client address from X-Forwarded-For (set by the gateway, on an internal network)")
 
     def private_key_pem(self) -> str:
         if self.jwt_private_key:

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import asyncpg
 
-from contracts import AttemptClosed, AttemptSubmitted, Envelope, ParticipantRegistered, RoundPublished
+from contracts import (
+    AttemptClosed,
+    AttemptSubmitted,
+    Envelope,
+    ParticipantErased,
+    ParticipantRegistered,
+    ParticipantUpdated,
+    RoundPublished,
+)
 from contracts.topics import ATTEMPTS, PARTICIPANTS, ROUNDS
 from kit.runtime import Runtime
 from scoring import leaderboard, results
@@ -13,8 +21,10 @@ from scoring import leaderboard, results
 async def on_participants(conn: asyncpg.Connection, envelopes: list[Envelope]) -> None:
     for envelope in envelopes:
         event = envelope.event()
-        if isinstance(event, ParticipantRegistered):
+        if isinstance(event, ParticipantRegistered | ParticipantUpdated):
             await results.record_participant(conn, event)
+        elif isinstance(event, ParticipantErased):
+            await results.forget_participant(conn, event)
 
 
 async def on_rounds(conn: asyncpg.Connection, envelopes: list[Envelope]) -> None:

@@ -4,17 +4,33 @@ from __future__ import annotations
 
 import asyncpg
 
-from contracts import AttemptClosed, AttemptScored, AttemptSubmitted, ParticipantRegistered, RoundPublished, wrap
+from contracts import (
+    AttemptClosed,
+    AttemptScored,
+    AttemptSubmitted,
+    ParticipantErased,
+    ParticipantRegistered,
+    ParticipantUpdated,
+    RoundPublished,
+    wrap,
+)
 from contracts.topics import RESULTS
 from kit import outbox
 from scoring import rules
 
+ERASED_NAME = "Thí sinh đã xoá dữ liệu"
 
-async def record_participant(conn: asyncpg.Connection, event: ParticipantRegistered) -> None:
+
+async def record_participant(conn: asyncpg.Connection, event: ParticipantRegistered | ParticipantUpdated) -> None:
     await conn.execute(
         "INSERT INTO participants (id, display_name, unit_code) VALUES ($1, $2, $3)"
         " ON CONFLICT (id) DO UPDATE SET display_name = EXCLUDED.display_name, unit_code = EXCLUDED.unit_code",
         event.participant_id, event.display_name, event.unit_code)
+
+
+async def forget_participant(conn: asyncpg.Connection, event: ParticipantErased) -> None:
+    """Results stay (rankings and unit statistics remain true); the name goes."""
+    await conn.execute("UPDATE participants SET display_name = $2 WHERE id = $1", event.participant_id, ERASED_NAME)
 
 
 async def record_round(conn: asyncpg.Connection, event: RoundPublished) -> None:

@@ -1,0 +1,70 @@
+"""One-time codes: sent through the notification service by an event, with expiry and limits."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+
+from contracts import VerificationCodeRequested, wrap
+from contracts.topics import VERIFICATION
+from kit import outbox
+from kit.errors import Problem
+from registration import tokens
+from registration.settings import RegistrationSettings
+
+WRONG = Problem(422, "wrong_code", "Mã xác thực không đúng hoặc đã hết hạn.")
+
+
+def _digest(participant_id: str, code: str) -> str:
+    return tokens.digest(f"{participant_id}:{code}")
+
+
+async def send(conn: asyncpg.Connection, settings: RegistrationSettings, participant_id: str, purpose: str,
+               channel: str, destination: str) -> None:
+    """Record a new code and the event asking notify to deliver it, within the resend limits."""
+    now = datetime.now(UTC)
+    recent = await conn.fetch(
+        "SELECT created_at FROM one_time_codes WHERE participant_id = $1 AND purpose = $2"
+        " AND created_at > $3 ORDER BY created_at DESC", participant_id, purpose, now - timedelta(hours=1))
+    if recent:
+        wait = settings.code_resend_after_s - (now - recent[0]["created_at"]).total_seconds()
+        if wait > 0:
+            raise Problem(429, "code_too_soon", f"Vui lòng chờ {int(wait) + 1} giây trước khi yêu cầu mã mới.",
+                          {"Retry-After": str(int(wait) + 1)})
+        if len(recent) >= settings.codes_per_hour:
+            retry = 3600 - (now - recent[-1]["created_at"]).total_seconds()
+            raise Problem(429, "too_many_codes", "Bạn đã yêu cầu quá nhiều mã trong một giờ, vui lòng thử lại sau.",
+                          {"Retry-After": str(int(retry) + 1)})
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    expires_at = now + timedelta(seconds=settings.code_ttl_s)
+    async with conn.transaction():
+        # A new code voids the earlier ones of the same purpose.
+        await conn.execute("UPDATE one_time_codes SET used_at = now() WHERE participant_id = $1 AND purpose = $2"
+                           " AND used_at IS NULL", participant_id, purpose)
+        await conn.execute(
+            "INSERT INTO one_time_codes (participant_id, purpose, code_hash, expires_at, attempts_left)"
+            " VALUES ($1, $2, $3, $4, $5)", participant_id, purpose, _digest(participant_id, code), expires_at,
+            settings.code_attempts)
+        event = VerificationCodeRequested(participant_id=participant_id, channel=channel, destination=destination,
+                                          code=code, purpose=purpose, expires_at=expires_at)
+        await outbox.add(conn, VERIFICATION.name, wrap(event, participant_id, "registration"))
+
+
+async def check(conn: asyncpg.Connection, participant_id: str, purpose: str, code: str) -> None:
+    """Use up the live code if it matches; every wrong try counts against it."""
+    async with conn.transaction():
+        row = await conn.fetchrow(
+            "SELECT id, code_hash, attempts_left FROM one_time_codes WHERE participant_id = $1 AND purpose = $2"
+            " AND used_at IS NULL AND expires_at > now() ORDER BY created_at DESC LIMIT 1 FOR UPDATE",
+            participant_id, purpose)
+        if row is None or row["attempts_left"] <= 0:
+            raise WRONG
+        matches = secrets.compare_digest(row["code_hash"], _digest(participant_id, code.strip()))
+        # The wrong try is committed before the error is raised, or guessing would cost nothing.
+        await conn.execute(
+            "UPDATE one_time_codes SET attempts_left = attempts_left - 1,"
+            " used_at = CASE WHEN $2 THEN now() END WHERE id = $1", row["id"], matches)
+    if not matches:
+        raise WRONG

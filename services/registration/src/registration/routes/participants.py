@@ -1,0 +1,73 @@
+"""Participants: register, one's own account, verification, export and erasure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from kit.auth import CurrentPrincipal
+from kit.deps import Conn, RuntimeDep
+from registration import accounts, participants, sessions
+from registration.ratelimits import client_address
+from registration.schemas import (
+    ChangeAccount,
+    ConfirmVerification,
+    EraseAccount,
+    ParticipantView,
+    RegisterParticipant,
+    SendVerification,
+    Session,
+)
+
+router = APIRouter(tags=["participants"])
+
+
+@router.post("/participants", status_code=201, response_model=Session)
+async def register(command: RegisterParticipant, request: Request, conn: Conn, runtime: RuntimeDep) -> Session:
+    """Register; a code to verify the phone is sent at once."""
+    settings = runtime.settings
+    client = client_address(request, settings.trust_forwarded_for)
+    await runtime.rate_limits.hit(settings.rate_register, "register", client)
+    participant_id = await participants.register(conn, command)
+    await accounts.send_verification(conn, settings, participant_id, "sms")
+    runtime.wake_relay()
+    return await sessions.open_session(conn, settings, participant_id)
+
+
+@router.get("/participants/me", response_model=ParticipantView)
+async def me(who: CurrentPrincipal, conn: Conn) -> ParticipantView:
+    return await accounts.view(conn, who.participant_id)
+
+
+@router.patch("/participants/me", response_model=ParticipantView)
+async def change(command: ChangeAccount, who: CurrentPrincipal, conn: Conn, runtime: RuntimeDep) -> ParticipantView:
+    await accounts.change(conn, who.participant_id, command)
+    runtime.wake_relay()
+    return await accounts.view(conn, who.participant_id)
+
+
+@router.post("/participants/me/verifications", status_code=202)
+async def send_verification(command: SendVerification, who: CurrentPrincipal, conn: Conn,
+                            runtime: RuntimeDep) -> dict[str, str]:
+    await accounts.send_verification(conn, runtime.settings, who.participant_id, command.channel)
+    runtime.wake_relay()
+    return {"status": "sent"}
+
+
+@router.post("/participants/me/verifications/confirm", status_code=204)
+async def confirm_verification(command: ConfirmVerification, who: CurrentPrincipal, conn: Conn) -> Response:
+    await accounts.confirm_verification(conn, who.participant_id, command.channel, command.code)
+    return Response(status_code=204)
+
+
+@router.get("/participants/me/export")
+async def export(who: CurrentPrincipal, conn: Conn) -> dict[str, Any]:
+    return await accounts.export(conn, who.participant_id)
+
+
+@router.post("/participants/me/erasure", status_code=204)
+async def erase(command: EraseAccount, who: CurrentPrincipal, conn: Conn, runtime: RuntimeDep) -> Response:
+    await accounts.erase(conn, who.participant_id, command.password)
+    runtime.wake_relay()
+    return Response(status_code=204)

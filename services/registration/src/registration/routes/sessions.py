@@ -1,0 +1,96 @@
+"""Sessions: log in with a password or a one-time code, refresh, log out, reset a password."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from kit.deps import Conn, RuntimeDep
+from kit.errors import Problem
+from registration import codes, participants, sessions
+from registration.ratelimits import client_address
+from registration.schemas import LogIn, LogInWithCode, RefreshSession, RequestCode, ResetPassword, Session
+
+router = APIRouter(tags=["sessions"])
+
+
+async def _limit(runtime: RuntimeDep, request: Request, phone: str, per_phone: str, per_client: str) -> None:
+    settings = runtime.settings
+    await runtime.rate_limits.hit(per_client, "client", client_address(request, settings.trust_forwarded_for))
+    await runtime.rate_limits.hit(per_phone, "phone", participants.rules.normalise_phone(phone) or phone)
+
+
+@router.post("/sessions", response_model=Session)
+async def log_in(command: LogIn, request: Request, conn: Conn, runtime: RuntimeDep) -> Session:
+    s = runtime.settings
+    await _limit(runtime, request, command.phone, s.rate_login_per_phone, s.rate_login_per_client)
+    row = await participants.authenticate(conn, command.phone, command.password)
+    return await sessions.open_session(conn, s, row["id"])
+
+
+@router.post("/sessions/codes", status_code=202)
+async def request_log_in_code(command: RequestCode, request: Request, conn: Conn,
+                              runtime: RuntimeDep) -> dict[str, str]:
+    """Send a log-in code. The answer is the same whether the phone is registered or not."""
+    s = runtime.settings
+    await _limit(runtime, request, command.phone, s.rate_codes_per_phone, s.rate_codes_per_client)
+    row = await participants.by_phone(conn, command.phone)
+    if row is not None:
+        await codes.send(conn, s, row["id"], "log_in", "sms", row["phone"])
+        runtime.wake_relay()
+    return {"status": "sent_if_registered"}
+
+
+@router.post("/sessions/with-code", response_model=Session)
+async def log_in_with_code(command: LogInWithCode, request: Request, conn: Conn, runtime: RuntimeDep) -> Session:
+    s = runtime.settings
+    await _limit(runtime, request, command.phone, s.rate_login_per_phone, s.rate_login_per_client)
+    row = await participants.by_phone(conn, command.phone)
+    if row is None:
+        raise codes.WRONG
+    if row["consented_at"] is None and not command.consent:
+        # Pre-registered by their unit: the person agrees to the data terms at their first log-in.
+        raise Problem(422, "consent_required", "Bạn cần đồng ý với điều khoản xử lý dữ liệu cá nhân để tiếp tục.")
+    await codes.check(conn, row["id"], "log_in", command.code)
+    # The code reached the phone: that verifies the phone too.
+    await conn.execute("UPDATE participants SET phone_verified_at = coalesce(phone_verified_at, now()),"
+                       " consented_at = coalesce(consented_at, now()) WHERE id = $1", row["id"])
+    return await sessions.open_session(conn, s, row["id"])
+
+
+@router.post("/sessions/refresh", response_model=Session)
+async def refresh(command: RefreshSession, conn: Conn, runtime: RuntimeDep) -> Session:
+    return await sessions.refresh(conn, runtime.settings, command.refresh_token)
+
+
+@router.post("/sessions/logout", status_code=204)
+async def log_out(command: RefreshSession, conn: Conn) -> Response:
+    await sessions.log_out(conn, command.refresh_token)
+    return Response(status_code=204)
+
+
+@router.post("/password-resets", status_code=202)
+async def request_password_reset(command: RequestCode, request: Request, conn: Conn,
+                                 runtime: RuntimeDep) -> dict[str, str]:
+    s = runtime.settings
+    await _limit(runtime, request, command.phone, s.rate_codes_per_phone, s.rate_codes_per_client)
+    row = await participants.by_phone(conn, command.phone)
+    if row is not None:
+        await codes.send(conn, s, row["id"], "reset_password", "sms", row["phone"])
+        runtime.wake_relay()
+    return {"status": "sent_if_registered"}
+
+
+@router.post("/password-resets/confirm", response_model=Session)
+async def reset_password(command: ResetPassword, request: Request, conn: Conn, runtime: RuntimeDep) -> Session:
+    s = runtime.settings
+    await _limit(runtime, request, command.phone, s.rate_login_per_phone, s.rate_login_per_client)
+    row = await participants.by_phone(conn, command.phone)
+    if row is None:
+        raise codes.WRONG
+    await codes.check(conn, row["id"], "reset_password", command.code)
+    async with conn.transaction():
+        await conn.execute("UPDATE participants SET password_hash = $2,"
+                           " phone_verified_at = coalesce(phone_verified_at, now()) WHERE id = $1",
+                           row["id"], participants.hasher.hash(command.new_password))
+        await sessions.log_out_everywhere(conn, row["id"])
+    return await sessions.open_session(conn, s, row["id"])
