@@ -49,6 +49,6 @@ def test_up_serves_the_demo_keeps_data_and_stops_every_process_on_ctrl_c(tmp_pat
             launcher.send_signal(signal.SIGINT)
             launcher.wait(60)
         assert launcher.returncode == 0
-        gone, alive = psutil.wait_procs(children, timeout=30)
+        _, alive = psutil.wait_procs(children, timeout=30)
         assert alive == [], f"left running after Ctrl-C: {alive}"
     assert (data / "postgres" / "PG_VERSION").exists()

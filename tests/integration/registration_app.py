@@ -61,7 +61,7 @@ async def running_registration(servers: Servers, **overrides: Any) -> AsyncItera
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         conn = await asyncpg.connect(url)
-        await units.load(conn, units.demo_units())
+        await units.save(conn, units.with_paths(units.demo_units()))
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://registration") as client:
             yield Registration(app, client, settings, conn)

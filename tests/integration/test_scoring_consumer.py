@@ -124,7 +124,8 @@ async def test_the_best_attempt_counts_and_redelivery_changes_nothing(scoring: S
     assert standings["p-an"]["attempt_id"] == better.payload["attempt_id"]
     assert standings["p-an"]["correct"] == 2
     scored = [e for e in await scored_events(scoring.pool) if "correct" in e]
-    assert sorted(e["attempt_id"] for e in scored) == sorted(e.payload["attempt_id"] for e in (first, better, worse, rival))
+    sent = (first, better, worse, rival)
+    assert sorted(e["attempt_id"] for e in scored) == sorted(e.payload["attempt_id"] for e in sent)
     # Equal scores: the shorter time ranks first on the live board.
     assert await leaderboard.top(scoring.redis, round_id, 0, 10) == ["p-binh", "p-an"]
 

@@ -103,10 +103,11 @@ def test_the_tree_has_no_cycles() -> None:
 def test_every_unit_reaches_the_root_through_its_path() -> None:
     rows = with_paths(UNITS)
     assert len(rows) == len(UNITS)
-    for code, _name, _kind, parent, _headcount, path in rows:
+    for row in rows:
+        path = row["path"]
         assert path[0] == "BP"
-        assert path[-1] == code
-        assert (path[-2] if len(path) > 1 else None) == parent
+        assert path[-1] == row["code"]
+        assert (path[-2] if len(path) > 1 else None) == row["parent_code"]
 
 
 def test_headcounts_are_never_negative() -> None:

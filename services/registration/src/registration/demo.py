@@ -15,7 +15,9 @@ async def seed(settings: RegistrationSettings) -> int:
         await db.migrate(pool, ["kit", "registration"])
         demo = units.demo_units()
         async with pool.acquire() as conn:
-            await units.load(conn, demo)
+            if await conn.fetchval("SELECT count(*) FROM units"):
+                return 0  # the tree is in place (and may have been changed since): leave it
+            await units.save(conn, units.with_paths(demo))
         return len(demo)
     finally:
         await pool.close()
@@ -23,4 +25,4 @@ async def seed(settings: RegistrationSettings) -> int:
 
 def main() -> None:
     count = asyncio.run(seed(RegistrationSettings()))
-    print(f"registration: {count} demo units in place")
+    print(f"registration: {count} demo units loaded" if count else "registration: unit tree already in place")

@@ -6,16 +6,13 @@ from datetime import UTC, datetime
 
 import asyncpg
 
-from contracts import ParticipantRegistered, UnitsChanged, encode, wrap
-from contracts.events import UnitRecord
-from contracts.topics import PARTICIPANTS, UNITS
+from contracts import ParticipantRegistered, encode, wrap
+from contracts.topics import PARTICIPANTS
 from kit import outbox
 from kit.auth import FORBIDDEN, Principal
 from kit.errors import Problem
-from registration import participants, roster_import, sheets, staff, unit_import
+from registration import participants, roster_import, sheets, staff, unit_import, units
 from registration.import_errors import RowError
-
-ROOT_KEY = "unit-tree"
 
 
 def _rows(filename: str, content: bytes) -> list[sheets.Row]:
@@ -37,13 +34,7 @@ async def import_units(conn: asyncpg.Connection, by: Principal, filename: str, c
         plan = unit_import.plan_import(rows, existing)
         if not plan.ok or not plan.units:
             return plan
-        await conn.executemany(
-            "INSERT INTO units (code, name, kind, parent_code, headcount, path) VALUES ($1, $2, $3, $4, $5, $6)"
-            " ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind,"
-            " parent_code = EXCLUDED.parent_code, headcount = EXCLUDED.headcount, path = EXCLUDED.path",
-            [(u["code"], u["name"], u["kind"], u["parent_code"], u["headcount"], u["path"]) for u in plan.units])
-        event = UnitsChanged(units=[UnitRecord.model_validate(u) for u in plan.units], changed_at=datetime.now(UTC))
-        await outbox.add(conn, UNITS.name, wrap(event, ROOT_KEY, "registration"))
+        await units.save(conn, plan.units)
     return plan
 
 

@@ -12,8 +12,9 @@ from contracts import (
     ParticipantRegistered,
     ParticipantUpdated,
     RoundPublished,
+    UnitsChanged,
 )
-from contracts.topics import ATTEMPTS, PARTICIPANTS, ROUNDS
+from contracts.topics import ATTEMPTS, PARTICIPANTS, ROUNDS, UNITS
 from kit.runtime import Runtime
 from scoring import leaderboard, results
 
@@ -25,6 +26,13 @@ async def on_participants(conn: asyncpg.Connection, envelopes: list[Envelope]) -
             await results.record_participant(conn, event)
         elif isinstance(event, ParticipantErased):
             await results.forget_participant(conn, event)
+
+
+async def on_units(conn: asyncpg.Connection, envelopes: list[Envelope]) -> None:
+    for envelope in envelopes:
+        event = envelope.event()
+        if isinstance(event, UnitsChanged):
+            await results.record_units(conn, event)
 
 
 async def on_rounds(conn: asyncpg.Connection, envelopes: list[Envelope]) -> None:
@@ -54,5 +62,6 @@ def register(runtime: Runtime) -> None:
                 await leaderboard.rebuild(runtime.redis, conn, round_id)
 
     runtime.subscribe(PARTICIPANTS, on_participants)
+    runtime.subscribe(UNITS, on_units)
     runtime.subscribe(ROUNDS, on_rounds, after_commit=rebuild_boards)
     runtime.subscribe(ATTEMPTS, on_attempts, after_commit=refresh_boards)

@@ -12,6 +12,7 @@ from contracts import (
     ParticipantRegistered,
     ParticipantUpdated,
     RoundPublished,
+    UnitsChanged,
     wrap,
 )
 from contracts.topics import RESULTS
@@ -31,6 +32,14 @@ async def record_participant(conn: asyncpg.Connection, event: ParticipantRegiste
 async def forget_participant(conn: asyncpg.Connection, event: ParticipantErased) -> None:
     """Results stay (rankings and unit statistics remain true); the name goes."""
     await conn.execute("UPDATE participants SET display_name = $2 WHERE id = $1", event.participant_id, ERASED_NAME)
+
+
+async def record_units(conn: asyncpg.Connection, event: UnitsChanged) -> None:
+    await conn.executemany(
+        "INSERT INTO units (code, name, kind, parent_code, headcount, path) VALUES ($1, $2, $3, $4, $5, $6)"
+        " ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind,"
+        " parent_code = EXCLUDED.parent_code, headcount = EXCLUDED.headcount, path = EXCLUDED.path",
+        [(u.code, u.name, u.kind, u.parent_code, u.headcount, u.path) for u in event.units])
 
 
 async def record_round(conn: asyncpg.Connection, event: RoundPublished) -> None:
