@@ -11,11 +11,11 @@ from email_validator import EmailNotValidError, validate_email
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from kit.import_errors import HEADER_ROW
+from kit.sheets import read_rows
 from registration import roster_fields
-from registration.import_errors import HEADER_ROW
 from registration.roster_import import RosterEntry, plan_roster
 from registration.rules import CATEGORIES, normalise_phone
-from registration.sheets import read_rows
 
 UNITS = {"BP-DX", "BP-BL"}
 YEAR = 2026

@@ -10,8 +10,8 @@ import xlsxwriter
 from hypothesis import given
 from hypothesis import strategies as st
 
-from registration import sheets
-from registration.sheets import SheetError, header_key, pick, read_rows
+from kit import sheets
+from kit.sheets import SheetError, header_key, pick, read_rows
 
 
 def xlsx(cells: dict[tuple[int, int], object]) -> bytes:

@@ -10,8 +10,8 @@ import xlsxwriter
 from hypothesis import given
 from hypothesis import strategies as st
 
-from registration.import_errors import HEADER_ROW
-from registration.sheets import read_rows
+from kit.import_errors import HEADER_ROW
+from kit.sheets import read_rows
 from registration.unit_import import RowError, UnitPlan, plan_import, write_error_report
 
 EXISTING = [

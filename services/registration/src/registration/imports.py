@@ -8,11 +8,11 @@ import asyncpg
 
 from contracts import ParticipantRegistered, encode, wrap
 from contracts.topics import PARTICIPANTS
-from kit import outbox
+from kit import outbox, sheets
 from kit.auth import FORBIDDEN, Principal
 from kit.errors import Problem
-from registration import participants, roster_import, sheets, staff, unit_import, units
-from registration.import_errors import RowError
+from kit.import_errors import RowError
+from registration import participants, roster_import, staff, unit_import, units
 
 
 def _rows(filename: str, content: bytes) -> list[sheets.Row]:

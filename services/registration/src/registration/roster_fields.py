@@ -15,8 +15,8 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
 
+from kit.sheets import fold
 from registration.rules import CATEGORIES, normalise_phone
-from registration.sheets import fold
 
 # The mobile numbers of Vietnam as phonenumbers' own metadata describes them, so both paths follow its updates.
 # ASCII: phonenumbers reads other scripts' digits too, and would answer with ASCII ones.

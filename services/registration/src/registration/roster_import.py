@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kit.import_errors import RowError, missing_columns
+from kit.sheets import Row, pick
 from registration import roster_fields
-from registration.import_errors import RowError, missing_columns
 from registration.rules import CATEGORIES
-from registration.sheets import Row, pick
 
 NAME, PHONE, EMAIL, BIRTH_YEAR, UNIT, CATEGORY = (
     "Họ và tên", "Số điện thoại", "Email", "Năm sinh", "Mã đơn vị", "Đối tượng")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from registration.sheets import fold
+from kit.sheets import fold
 
 INT32_MAX = 2_147_483_647  # units.headcount is a PostgreSQL integer
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from kit.import_errors import RowError, missing_columns, write_error_report
+from kit.sheets import Row, pick
 from registration import unit_fields
-from registration.import_errors import RowError, missing_columns, write_error_report
-from registration.sheets import Row, pick
 from registration.unit_tree import Parents, find_cycles, paths
 
 __all__ = ["RowError", "UnitPlan", "plan_import", "write_error_report"]

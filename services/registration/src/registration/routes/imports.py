@@ -12,8 +12,8 @@ from fastapi.responses import JSONResponse, Response
 from kit.auth import Staff
 from kit.deps import Conn, RuntimeDep
 from kit.errors import Problem
+from kit.import_errors import RowError, write_error_report
 from registration import imports
-from registration.import_errors import RowError, write_error_report
 
 router = APIRouter(tags=["imports"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
