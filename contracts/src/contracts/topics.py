@@ -27,6 +27,8 @@ class Topic:
     events: tuple[type[Event], ...]
     producer: str
     consumers: tuple[str, ...]
+    # Payloads with contact data or codes: a dead letter keeps the envelope's identity only.
+    sensitive: bool = False
 
     @property
     def dead_letter(self) -> str:
@@ -44,7 +46,7 @@ UNITS = Topic(
 )
 VERIFICATION = Topic(
     "verification.v1", "participant_id", "One-time codes to deliver (contains contact data and codes)",
-    (VerificationCodeRequested,), "registration", ("notify",),
+    (VerificationCodeRequested,), "registration", ("notify",), sensitive=True,
 )
 ROUNDS = Topic(
     "rounds.v1", "round_id", "Rounds as published, with their answer keys", (RoundPublished,),
@@ -61,6 +63,11 @@ RESULTS = Topic(
 TOPICS: tuple[Topic, ...] = (PARTICIPANTS, UNITS, VERIFICATION, ROUNDS, ATTEMPTS, RESULTS)
 
 
+# Each outbox relay writes a tiny record here every few seconds: if the broker hands out an offset
+# lower than the last one, it has lost its data (the embedded broker keeps nothing on restart).
+HEARTBEATS = "relay.heartbeats"
+
+
 def all_topic_names() -> list[str]:
-    """Every topic the platform needs, dead-letter topics included."""
-    return [name for topic in TOPICS for name in (topic.name, topic.dead_letter)]
+    """Every topic the platform needs, dead-letter topics and the relays' heartbeats included."""
+    return [name for topic in TOPICS for name in (topic.name, topic.dead_letter)] + [HEARTBEATS]

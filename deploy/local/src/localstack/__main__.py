@@ -17,7 +17,8 @@ def main() -> None:
     parser.add_argument("command", choices=["up"], help="start everything and wait for Ctrl-C")
     parser.add_argument("--data", type=Path, default=Path(".data"), help="folder kept between runs")
     parser.add_argument("--reset", action="store_true", help="delete the data folder first")
-    parser.add_argument("--free-ports", action="store_true", help="any free ports instead of 8000 to 8004")
+    parser.add_argument("--free-ports", action="store_true",
+                        help="any free ports instead of 8000 to 8004, 1025 and 8025")
     args = parser.parse_args()
     if args.reset and args.data.exists():
         shutil.rmtree(args.data)
@@ -25,21 +26,29 @@ def main() -> None:
     platform = Platform(args.data, fixed_ports=not args.free_ports)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        print("Starting PostgreSQL, Valkey, Tansu and the services...", flush=True)
+        print("Starting PostgreSQL, Valkey, Tansu, the dev mailbox and the services...", flush=True)
         platform.start()
         print_urls(platform)
-        while True:
-            for service in SERVICES:
-                if platform.processes[service].poll() is not None:
-                    print(f"{service} stopped unexpectedly; see {platform.log(service)}", file=sys.stderr)
-                    return
-            time.sleep(1)
+        watch(platform)
     except KeyboardInterrupt:
         pass
     finally:
         print("\nStopping every process...", flush=True)
         platform.stop()
         print("Stopped.")
+
+
+def watch(platform: Platform) -> None:
+    """Serve until a child process dies on its own (or Ctrl-C)."""
+    while True:
+        for service in SERVICES:
+            if platform.processes[service].poll() is not None:
+                print(f"{service} stopped unexpectedly; see {platform.log(service)}", file=sys.stderr)
+                return
+        if platform.mailbox.process and platform.mailbox.process.poll() is not None:
+            print(f"the dev mailbox stopped unexpectedly; see {platform.log('mailbox')}", file=sys.stderr)
+            return
+        time.sleep(1)
 
 
 def print_urls(platform: Platform) -> None:
@@ -50,6 +59,7 @@ def print_urls(platform: Platform) -> None:
     print(f"  PostgreSQL   {platform.postgres.url()}")
     print(f"  Valkey       {platform.valkey.url()}")
     print(f"  Kafka (Tansu) {platform.broker.bootstrap_servers}")
+    print(f"  Hộp thư thử nghiệm / dev mailbox (verification codes, e-mails, SMS)  {platform.mailbox.url()}")
     print(f"  Data and logs: {platform.data_dir}")
     print("Demo contest: 'Hội thi trực tuyến tìm hiểu về Chuyển đổi số và Cải cách hành chính'. Ctrl-C stops all.",
           flush=True)

@@ -15,11 +15,13 @@ import httpx
 
 from localstack.keys import ensure_key_pair
 from localstack.processes import free_port, spawn, stop
-from localstack.servers import Postgres, Tansu, Valkey
+from localstack.servers import DevMailbox, Postgres, Tansu, Valkey
 
 SERVICES = ("registration", "exam", "scoring", "notify", "gateway")
 DATABASES = ("registration", "exam", "scoring", "notify")
 DEFAULT_PORTS = {"gateway": 8000, "registration": 8001, "exam": 8002, "scoring": 8003, "notify": 8004}
+# The dev mailbox on the ports notify's settings default to (and that MailHog made familiar).
+MAILBOX_SMTP_PORT, MAILBOX_HTTP_PORT = 1025, 8025
 
 
 @dataclass
@@ -31,6 +33,7 @@ class Platform:
     postgres: Postgres = field(init=False)
     valkey: Valkey = field(init=False)
     broker: Tansu = field(init=False)
+    mailbox: DevMailbox = field(init=False)
     ports: dict[str, int] = field(init=False)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict, init=False)
 
@@ -39,6 +42,9 @@ class Platform:
         self.postgres = Postgres(self.data_dir / "postgres")
         self.valkey = Valkey(self.data_dir / "valkey")
         self.broker = Tansu(self.data_dir / "logs")
+        self.mailbox = DevMailbox(self.data_dir / "mailbox")
+        if self.fixed_ports:
+            self.mailbox.smtp_port, self.mailbox.http_port = MAILBOX_SMTP_PORT, MAILBOX_HTTP_PORT
         self.ports = dict(DEFAULT_PORTS) if self.fixed_ports else {s: free_port() for s in SERVICES}
 
     def url(self, service: str) -> str:
@@ -61,10 +67,12 @@ class Platform:
         self.postgres.start()
         self.valkey.start()
         self.broker.start()
+        self.mailbox.start()  # before the services, so notify's first message has somewhere to go
 
     def stop(self) -> None:
         for service in reversed(SERVICES):
             stop(self.processes.pop(service, None))
+        self.mailbox.stop()
         self.broker.stop()
         self.valkey.stop()
         self.postgres.stop()
@@ -86,6 +94,10 @@ class Platform:
             env[prefix + "DATABASE_URL"] = self.postgres.url(service)
         if service == "registration":
             env["REGISTRATION_JWT_PRIVATE_KEY_FILE"] = str(private)
+        if service == "notify":
+            env.update({"NOTIFY_SMTP_HOST": "127.0.0.1", "NOTIFY_SMTP_PORT": str(self.mailbox.smtp_port),
+                        "NOTIFY_SMS_GATEWAY_URL": self.mailbox.url() + "/sms",
+                        "NOTIFY_ZNS_URL": self.mailbox.url() + "/zns"})
         if service == "gateway":
             env.update({f"GATEWAY_{s.upper()}_URL": self.url(s) for s in DATABASES})
         env.update(self.extra_env)

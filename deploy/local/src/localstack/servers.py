@@ -1,4 +1,4 @@
-"""PostgreSQL, Valkey and Tansu from their wheels, each as a child process on a loopback port."""
+"""PostgreSQL, Valkey and Tansu from their wheels, and the dev mailbox, each a child process on a loopback port."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import os
 import pwd
 import signal
 import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -106,3 +107,27 @@ class Tansu:
 
     def kill(self) -> None:
         stop(self.process, signal.SIGKILL)
+
+
+@dataclass
+class DevMailbox:
+    """Where e-mails and SMS go on this machine (`localstack.mailbox`): SMTP in, a web page out."""
+
+    data_dir: Path
+    smtp_port: int = field(default_factory=free_port)
+    http_port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    def start(self) -> None:
+        self.process = spawn(
+            [sys.executable, "-m", "localstack.mailbox", "--data", str(self.data_dir),
+             "--smtp-port", str(self.smtp_port), "--http-port", str(self.http_port)],
+            self.data_dir.parent / "logs" / "mailbox.log")
+        wait_for_port(self.smtp_port, self.process, 30, "the dev mailbox (SMTP)")
+        wait_for_port(self.http_port, self.process, 30, "the dev mailbox (HTTP)")
+
+    def stop(self) -> None:
+        stop(self.process)

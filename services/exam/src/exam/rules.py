@@ -30,6 +30,33 @@ def draw(question_ids: list[str], count: int, rng: random.Random) -> list[str]:
     return rng.sample(question_ids, min(count, len(question_ids)))
 
 
+def draw_by_quota(topics: dict[str, list[str]], quotas: dict[str, int], count: int,
+                  rng: random.Random) -> list[str]:
+    """Questions for one attempt: each topic's quota first, the rest from any topic, all shuffled.
+
+    With no quotas it is a plain draw over the whole bank. Quotas are checked when the round
+    is saved (`quota_problems`), so here they always fit.
+    """
+    chosen: list[str] = []
+    for topic, quota in sorted(quotas.items()):
+        chosen += rng.sample(topics.get(topic, []), min(quota, len(topics.get(topic, []))))
+    rest = sorted(set().union(*topics.values()) - set(chosen)) if topics else []
+    chosen += rng.sample(rest, max(0, min(count - len(chosen), len(rest))))
+    rng.shuffle(chosen)
+    return chosen
+
+
+def quota_problems(topics: dict[str, int], quotas: dict[str, int], count: int) -> list[str]:
+    """Why these quotas cannot be drawn from a bank with these topic sizes (empty: they can)."""
+    problems = [f"Chủ đề «{t}» chỉ có {topics.get(t, 0)} câu, không đủ {q} câu." for t, q in sorted(quotas.items())
+                if q > topics.get(t, 0)]
+    if sum(quotas.values()) > count:
+        problems.append(f"Tổng số câu theo chủ đề ({sum(quotas.values())}) vượt quá số câu mỗi lượt ({count}).")
+    if count > sum(topics.values()):
+        problems.append(f"Ngân hàng chỉ có {sum(topics.values())} câu, không đủ {count} câu mỗi lượt.")
+    return problems
+
+
 def shuffled_order(option_count: int, rng: random.Random) -> list[int]:
     """order[i] is the bank index of the option shown at position i."""
     order = list(range(option_count))

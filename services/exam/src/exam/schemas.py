@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -70,3 +71,73 @@ class Receipt(BaseModel):
     status: str
     received_at: datetime
     duration_ms: int
+
+
+Review = Literal["score_only", "answers_after_close"]
+
+
+class CreateContest(BaseModel):
+    id: str = Field(min_length=3, max_length=64, pattern=r"^[a-z0-9-]+$", examples=["cds-cchc-2025"])
+    title: str = Field(min_length=5, max_length=300)
+    description: str = Field("", max_length=20_000, description="Rich text (HTML subset), shown on the landing page")
+    rules: str = Field("", max_length=50_000, description="The contest's rules (thể lệ), rich text")
+    organiser: str = Field(min_length=2, max_length=300, examples=["Sở Thông tin và Truyền thông"])
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+
+
+class ChangeContest(BaseModel):
+    title: str | None = Field(None, min_length=5, max_length=300)
+    description: str | None = Field(None, max_length=20_000)
+    rules: str | None = Field(None, max_length=50_000)
+    organiser: str | None = Field(None, min_length=2, max_length=300)
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+
+
+class RoundSettings(BaseModel):
+    id: str = Field(min_length=3, max_length=64, pattern=r"^[a-z0-9-]+$", examples=["tuan-2"])
+    title: str = Field(min_length=2, max_length=200, examples=["Vòng 2 (tuần 2)"])
+    kind: Literal["official", "practice"] = "official"
+    opens_at: datetime
+    closes_at: datetime
+    questions_per_attempt: int = Field(20, ge=1, le=500)
+    time_limit_s: int = Field(900, ge=30, le=86_400)
+    attempts_allowed: int = Field(1, ge=1, le=1000)
+    counted_attempt: Literal["best", "first", "last"] = "best"
+    asks_prediction: bool = True
+    topic_quotas: dict[str, int] = Field(default_factory=dict, description="Questions per topic in each draw")
+    review: Review = "score_only"
+    unit_code: str | None = Field(None, max_length=64, description="Only this unit's subtree may take part")
+    invitation_only: bool = Field(False, description="Only invited participants (finalists) may take part")
+
+
+class RoundChanges(BaseModel):
+    title: str | None = Field(None, min_length=2, max_length=200)
+    opens_at: datetime | None = None
+    closes_at: datetime | None = None
+    questions_per_attempt: int | None = Field(None, ge=1, le=500)
+    time_limit_s: int | None = Field(None, ge=30, le=86_400)
+    attempts_allowed: int | None = Field(None, ge=1, le=1000)
+    counted_attempt: Literal["best", "first", "last"] | None = None
+    asks_prediction: bool | None = None
+    topic_quotas: dict[str, int] | None = None
+    review: Review | None = None
+
+
+class Invitations(BaseModel):
+    participant_ids: list[str] = Field(min_length=1, max_length=10_000)
+
+
+class AuditEntry(BaseModel):
+    changed_by: str
+    changed_at: datetime
+    action: str
+    changes: dict[str, Any]
+
+
+class BankVersion(BaseModel):
+    contest_id: str
+    version: int
+    question_count: int
+    topics: dict[str, int]

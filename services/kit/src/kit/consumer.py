@@ -35,13 +35,14 @@ RETRY_PAUSE_S = 1.0
 
 class BatchConsumer:
     def __init__(self, pool: asyncpg.Pool, producer: AIOKafkaProducer, topic: str, dead_letter_topic: str,
-                 apply: Apply, after_commit: AfterCommit | None = None):
+                 apply: Apply, after_commit: AfterCommit | None = None, sensitive: bool = False):
         self._pool = pool
         self._producer = producer
         self._topic = topic
         self._dlt = dead_letter_topic
         self._apply = apply
         self._after_commit = after_commit
+        self._sensitive = sensitive
 
     async def handle(self, records: Sequence[ConsumerRecord[Any, Any]]) -> None:
         started = time.perf_counter()
@@ -95,9 +96,20 @@ class BatchConsumer:
 
     async def _dead_letter(self, value: bytes, key: bytes | None, reason: str) -> None:
         headers = [("error", reason.encode()), ("source_topic", self._topic.encode())]
+        if self._sensitive:
+            value = _identity_only(value)
         await (await self._producer.send(self._dlt, value, key=key, headers=headers))
         metrics.DEAD_LETTERS.labels(self._topic).inc()
         metrics.EVENTS_CONSUMED.labels(self._topic, "dead_letter").inc()
+
+
+def _identity_only(value: bytes) -> bytes:
+    """What may be kept of a sensitive record: its identity, never its payload."""
+    try:
+        envelope = decode(value)
+    except (ValidationError, ValueError):
+        return b'{"payload": "removed: undecodable sensitive record"}'
+    return envelope.model_copy(update={"payload": {}}).model_dump_json().encode()
 
 
 async def claim(conn: asyncpg.Connection, envelopes: list[Envelope]) -> list[Envelope]:

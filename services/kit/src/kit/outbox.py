@@ -12,10 +12,12 @@ import contextlib
 import time
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
+from aiokafka.structs import RecordMetadata
 
 from contracts.envelope import Envelope, encode
+from contracts.topics import HEARTBEATS
 from kit import metrics
 from kit.kafka import ensure_topics, new_producer
 from kit.logs import log
@@ -47,7 +49,7 @@ async def copy_many(conn: asyncpg.Connection, records: list[tuple[str, str, byte
 
 
 class OutboxRelay:
-    def __init__(self, pool: asyncpg.Pool, settings: ServiceSettings, producer: AIOKafkaProducer):
+    def __init__(self, pool: asyncpg.Pool, settings: ServiceSettings, producer: AIOKafkaProducer, service: str):
         self._pool = pool
         self._settings = settings
         self._producer = producer
@@ -56,6 +58,7 @@ class OutboxRelay:
         # going backwards, or a partition ending before it, means the broker lost its data.
         self._high_water: dict[TopicPartition, int] = {}
         self._last_probe = 0.0
+        self._heartbeat_key = service.encode()
         self.broker_ok = False
 
     def wake(self) -> None:
@@ -102,34 +105,29 @@ class OutboxRelay:
                 [r["id"] for r in rows],
             )
         metrics.OUTBOX_PUBLISHED.inc(len(rows))
-        lost = False
         for meta in results:
-            tp = TopicPartition(meta.topic, meta.partition)
-            if meta.offset < self._high_water.get(tp, -1):
-                lost = True
-            self._high_water[tp] = max(meta.offset, self._high_water.get(tp, -1))
-        if lost:
-            await self._replay("an offset went backwards")
+            await self._notice(meta)
         return len(rows)
 
     async def _probe_if_due(self) -> None:
         if time.monotonic() - self._last_probe < PROBE_EVERY_S:
             return
         self._last_probe = time.monotonic()
-        created = await ensure_topics(self._settings)
-        if created or await self._partitions_shrank():
-            await self._replay("topics were missing" if created else "a partition lost records")
+        if await ensure_topics(self._settings):
+            await self._replay("topics were missing")
+            return
+        # A heartbeat shows a loss even when this relay has nothing new to publish; asking the
+        # broker for its end offsets would not do, as the embedded broker answers them loosely.
+        meta = await (await self._producer.send(HEARTBEATS, b"", key=self._heartbeat_key))
+        await self._notice(meta)
 
-    async def _partitions_shrank(self) -> bool:
-        if not self._high_water:
-            return False
-        consumer = AIOKafkaConsumer(bootstrap_servers=self._settings.kafka_bootstrap_servers)
-        await consumer.start()
-        try:
-            ends = await asyncio.wait_for(consumer.end_offsets(list(self._high_water)), 5)
-        finally:
-            await consumer.stop()
-        return any(ends.get(tp, 0) <= offset for tp, offset in self._high_water.items())
+    async def _notice(self, meta: RecordMetadata) -> None:
+        """Remember the offset the broker gave; replay when it went backwards."""
+        tp = TopicPartition(meta.topic, meta.partition)
+        if meta.offset < self._high_water.get(tp, -1):
+            await self._replay("an offset went backwards")
+        else:
+            self._high_water[tp] = meta.offset
 
     async def _replay(self, reason: str) -> None:
         async with self._pool.acquire() as conn:

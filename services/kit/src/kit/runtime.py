@@ -91,7 +91,8 @@ class Runtime:
         )
         async def on_batch(msg: KafkaMessage) -> None:
             records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
-            consumer = BatchConsumer(self.pool, self.producer, topic.name, topic.dead_letter, apply, after_commit)
+            consumer = BatchConsumer(self.pool, self.producer, topic.name, topic.dead_letter, apply, after_commit,
+                                     sensitive=topic.sensitive)
             await consumer.handle(records)
             # An effect that wrote to the outbox is published at once rather than at the next poll.
             self.wake_relay()
@@ -131,7 +132,7 @@ class Runtime:
         await self.producer.start()
         stack.push_async_callback(self.producer.stop)
         if self.has_outbox:
-            self.relay = OutboxRelay(self.pool, self.settings, self.producer)
+            self.relay = OutboxRelay(self.pool, self.settings, self.producer, self.name)
         await self.broker.start()
         stack.push_async_callback(self.broker.stop)
 

@@ -1,1 +1,2 @@
-"""Notification service: tells participants what happened, starting with the in-app inbox."""
+"""Notification service: tells participants what happened (the in-app inbox) and delivers their
+one-time codes by SMS and e-mail."""

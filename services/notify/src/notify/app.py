@@ -6,11 +6,13 @@ from fastapi import FastAPI
 
 from kit.runtime import Runtime
 from notify import api, consumers
+from notify.sender import Sender
 from notify.settings import NotifySettings
 
 
 def create_app(settings: NotifySettings | None = None) -> FastAPI:
     settings = settings or NotifySettings()
-    runtime = Runtime("notify", settings, migrations=["kit", "notify"])
-    consumers.register(runtime)
+    sender = Sender(settings)
+    runtime = Runtime("notify", settings, migrations=["kit", "notify"], loops=[sender.send_deliveries])
+    consumers.register(runtime, sender)
     return runtime.app([api.router], title="Thông báo (notify)")

@@ -1,4 +1,4 @@
-"""Use cases: record people's names, deliver to the inbox, read the inbox."""
+"""Use cases: record people's names, forget them on erasure, deliver to the inbox, read the inbox."""
 
 from __future__ import annotations
 
@@ -6,15 +6,25 @@ import uuid
 
 import asyncpg
 
-from contracts import AttemptScored, ParticipantRegistered
-from notify import templates
+from contracts import AttemptScored, ParticipantRegistered, ParticipantUpdated
+from notify import deliveries, templates
 
 
-async def record_recipient(conn: asyncpg.Connection, event: ParticipantRegistered) -> None:
+async def record_recipient(conn: asyncpg.Connection, event: ParticipantRegistered | ParticipantUpdated) -> None:
+    """The name and unit messages greet people by; an update is an upsert, so its order against the
+    registration does not matter."""
     await conn.execute(
         "INSERT INTO recipients (id, display_name, unit_code) VALUES ($1, $2, $3)"
         " ON CONFLICT (id) DO UPDATE SET display_name = EXCLUDED.display_name, unit_code = EXCLUDED.unit_code",
         event.participant_id, event.display_name, event.unit_code)
+
+
+async def forget_recipient(conn: asyncpg.Connection, participant_id: str) -> None:
+    """Erasure (Nghị định 13/2023/NĐ-CP): the name goes, and so do the inbox messages that greet by
+    it, and any message not yet sent."""
+    await conn.execute("DELETE FROM recipients WHERE id = $1", participant_id)
+    await conn.execute("DELETE FROM messages WHERE participant_id = $1", participant_id)
+    await deliveries.forget_participant(conn, participant_id)
 
 
 async def deliver_result(conn: asyncpg.Connection, event_id: uuid.UUID, event: AttemptScored) -> None:

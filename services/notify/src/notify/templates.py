@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 from contracts import AttemptScored
 
 SENDER = "Ban Tổ chức hội thi"
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")  # times are stored in UTC and shown as participants read clocks
+
+# What the code is for, as the participant reads it, by the event's `purpose`.
+CODE_PURPOSES = {
+    "verify_phone": "Mã xác thực",
+    "verify_email": "Mã xác thực email",
+    "log_in": "Mã đăng nhập",
+    "reset_password": "Mã đặt lại mật khẩu",
+}
 
 
 def duration_text(ms: int) -> str:
@@ -29,3 +41,24 @@ def attempt_scored(event: AttemptScored, name: str | None) -> tuple[str, str]:
         lines.append("Theo thể lệ cuộc thi, một lượt thi khác của bạn được tính để xếp hạng trong vòng này.")
     lines.append(f"— {SENDER}")
     return title, "\n".join(lines)
+
+
+def local_time_text(moment: datetime) -> str:
+    """08:05 ngày 20/9/2024: Vietnamese date order, no leading zero on day and month."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # events carry UTC; a naive time must not shift by the host's zone
+    local = moment.astimezone(VIETNAM)
+    return f"{local:%H:%M} ngày {local.day}/{local.month}/{local.year}"
+
+
+def verification_code(purpose: str, code: str, expires_at: datetime, channel: str) -> tuple[str, str]:
+    """(subject, text) of a one-time code. The SMS is one short paragraph; the e-mail adds a greeting
+    and what to do about a code nobody asked for."""
+    what = CODE_PURPOSES.get(purpose, "Mã xác thực")
+    subject = f"{what} - Hội thi trực tuyến"
+    core = f"{what} của bạn là {code}, có hiệu lực đến {local_time_text(expires_at)}."
+    if channel != "email":
+        return subject, f"{core} Không chia sẻ mã này cho bất kỳ ai. — {SENDER}"
+    lines = ["Chào bạn,", "", core, "Không chia sẻ mã này cho bất kỳ ai. Nếu bạn không yêu cầu mã này, "
+             "vui lòng bỏ qua thư này.", "", f"— {SENDER}"]
+    return subject, "\n".join(lines)
