@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +44,21 @@ class Participant:
         if answer.status_code == 200:
             self.token = answer.json()["access_token"]
         return answer
+
+    def code_in_mailbox(self, mailbox_url: str, timeout: float = 30) -> str:
+        """The newest code that reached this participant's phone, read as a person reads the dev mailbox."""
+        e164 = "+84" + self.phone[1:]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            texts = [m["text"] for m in httpx.get(mailbox_url + "/messages.json", timeout=10).json()
+                     if m.get("to") == e164]
+            if texts:
+                return re.findall(r"\b(\d{6})\b", texts[-1])[0]
+            time.sleep(0.3)
+        raise AssertionError(f"no code reached {e164} within {timeout} s")
+
+    def verify_phone(self, code: str) -> httpx.Response:
+        return self.client.post("/api/participants/me/verifications/confirm", json={"code": code}, headers=self.auth)
 
     def start(self, round_id: str = OFFICIAL_ROUND) -> dict[str, Any]:
         answer = self.client.post(f"/api/rounds/{round_id}/attempts", headers=self.auth)

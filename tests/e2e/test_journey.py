@@ -15,6 +15,9 @@ def test_a_participant_registers_takes_a_round_and_reads_result_rank_and_inbox(p
     gateway = platform.url("gateway")
     an = Participant(gateway, name="Nguyễn Văn An")
     assert an.register().status_code == 201
+    # The verification code travels registration -> verification.v1 -> notify -> SMS gateway (the dev mailbox).
+    assert an.verify_phone(an.code_in_mailbox(platform.mailbox.url())).status_code == 204
+    assert an.client.get("/api/participants/me", headers=an.auth).json()["phone_verified"] is True
     assert an.log_in().status_code == 200
 
     contests = an.client.get("/api/contests").json()
