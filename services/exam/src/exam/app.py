@@ -7,7 +7,8 @@ import asyncio
 import asyncpg
 from fastapi import FastAPI
 
-from exam import api, attempts
+from exam import attempts, consumers
+from exam.routes import ROUTERS
 from exam.settings import ExamSettings
 from kit.logs import log
 from kit.runtime import Runtime
@@ -32,4 +33,5 @@ def create_app(settings: ExamSettings | None = None) -> FastAPI:
     settings = settings or ExamSettings()
     runtime = Runtime("exam", settings, migrations=["kit", "exam"], has_outbox=True,
                       loops=[close_expired_attempts])
-    return runtime.app([api.router], title="Thi trực tuyến (exam)")
+    consumers.register(runtime)
+    return runtime.app(ROUTERS, title="Thi trực tuyến (exam)")

@@ -36,6 +36,7 @@ async def start(conn: asyncpg.Connection, round_id: str, who: Principal) -> str:
     state = rules.round_state(started_at, rnd["opens_at"], rnd["closes_at"])
     if state != "open":
         raise Problem(409, f"round_{state}", "Vòng thi chưa mở." if state == "upcoming" else "Vòng thi đã kết thúc.")
+    await _may_take_part(conn, rnd, who)
     async with conn.transaction():
         # Serialise starts of one participant in one round, so two taps start one attempt.
         await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1 || '/' || $2))", round_id, who.participant_id)
@@ -49,10 +50,13 @@ async def start(conn: asyncpg.Connection, round_id: str, who: Principal) -> str:
             "SELECT count(*) FROM attempts WHERE round_id = $1 AND participant_id = $2", round_id, who.participant_id)
         if taken >= rnd["attempts_allowed"]:
             raise Problem(409, "no_attempts_left", f"Bạn đã dùng hết {rnd['attempts_allowed']} lượt thi của vòng này.")
-        bank = await conn.fetch("SELECT id, jsonb_array_length(options) AS n FROM questions WHERE contest_id = $1",
-                                rnd["contest_id"])
+        bank = await conn.fetch("SELECT id, topic, jsonb_array_length(options) AS n FROM questions"
+                                " WHERE contest_id = $1 AND bank_version = $2", rnd["contest_id"], rnd["bank_version"])
         sizes = {q["id"]: q["n"] for q in bank}
-        drawn = rules.draw(sorted(sizes), rnd["questions_per_attempt"], _rng)
+        topics: dict[str, list[str]] = {}
+        for q in bank:
+            topics.setdefault(q["topic"], []).append(q["id"])
+        drawn = rules.draw_by_quota(topics, rnd["topic_quotas"], rnd["questions_per_attempt"], _rng)
         orders = [rules.shuffled_order(sizes[q], _rng) for q in drawn]
         attempt_id = "a-" + secrets.token_hex(8)
         due = rules.deadline(started_at, rnd["time_limit_s"], rnd["closes_at"])
@@ -66,7 +70,19 @@ async def start(conn: asyncpg.Connection, round_id: str, who: Principal) -> str:
     return attempt_id
 
 
-async def _own(conn: asyncpg.Connection, attempt_id: str, who: Principal, lock: bool = False) -> asyncpg.Record:
+async def _may_take_part(conn: asyncpg.Connection, rnd: asyncpg.Record, who: Principal) -> None:
+    """A unit's qualifying round is for its subtree; an invitation-only round for its finalists."""
+    if rnd["unit_code"]:
+        path = await conn.fetchval("SELECT path FROM units WHERE code = $1", who.unit_code) or []
+        if rnd["unit_code"] not in path:
+            raise Problem(403, "not_in_unit", "Vòng thi này dành cho cán bộ, thành viên của đơn vị tổ chức.")
+    if rnd["invitation_only"] and not await conn.fetchval(
+            "SELECT 1 FROM round_invitations WHERE round_id = $1 AND participant_id = $2", rnd["id"],
+            who.participant_id):
+        raise Problem(403, "not_invited", "Vòng thi này chỉ dành cho thí sinh được mời vào vòng chung kết.")
+
+
+async def own(conn: asyncpg.Connection, attempt_id: str, who: Principal, lock: bool = False) -> asyncpg.Record:
     row = await conn.fetchrow(
         "SELECT a.*, r.asks_prediction FROM attempts a JOIN rounds r ON r.id = a.round_id WHERE a.id = $1"
         + (" FOR UPDATE OF a" if lock else ""), attempt_id)
@@ -78,7 +94,7 @@ async def _own(conn: asyncpg.Connection, attempt_id: str, who: Principal, lock: 
 
 async def view(conn: asyncpg.Connection, attempt_id: str, who: Principal) -> AttemptView:
     """The attempt as the participant sees it: shuffled options, saved answers, never the key."""
-    row = await _own(conn, attempt_id, who)
+    row = await own(conn, attempt_id, who)
     questions = {q["id"]: q for q in await conn.fetch(
         "SELECT id, text, options, cardinality(correct) > 1 AS multiple FROM questions WHERE id = ANY($1)",
         row["question_ids"])}
@@ -113,7 +129,7 @@ async def save_answers(conn: asyncpg.Connection, attempt_id: str, who: Principal
     """Merge answers into the attempt; saving the same answers twice changes nothing."""
     received = now()
     async with conn.transaction():
-        row = await _own(conn, attempt_id, who, lock=True)
+        row = await own(conn, attempt_id, who, lock=True)
         if row["status"] != "active":
             raise Problem(409, "attempt_finished", "Bài thi đã được nộp, không thể sửa câu trả lời.")
         if not rules.accepts(received, row["deadline"], grace_s):
@@ -127,7 +143,7 @@ async def submit(conn: asyncpg.Connection, attempt_id: str, who: Principal, pred
     """Submit once; a retry of an accepted submission gets the same receipt. Returns (receipt, new)."""
     received = now()  # stamped first: the server's clock decides
     async with conn.transaction():
-        row = await _own(conn, attempt_id, who, lock=True)
+        row = await own(conn, attempt_id, who, lock=True)
         if row["status"] != "active":
             return _receipt(row), False
         if not rules.accepts(received, row["deadline"], grace_s):

@@ -21,8 +21,9 @@ async def list_contests(conn: asyncpg.Connection) -> list[ContestView]:
     views = []
     for c in contests:
         own = [_round_view(r, at) for r in rounds if r["contest_id"] == c["id"]]
-        views.append(ContestView(id=c["id"], title=c["title"], description=c["description"],
-                                 organiser=c["organiser"], rounds=own))
+        views.append(ContestView(id=c["id"], title=c["title"], description=c["description"], rules=c["rules"],
+                                 organiser=c["organiser"], starts_at=c["starts_at"], ends_at=c["ends_at"],
+                                 rounds=own))
     return views
 
 
@@ -38,7 +39,9 @@ def _round_view(r: asyncpg.Record, at: object) -> RoundView:
                      state=rules.round_state(at, r["opens_at"], r["closes_at"]),  # type: ignore[arg-type]
                      opens_at=r["opens_at"], closes_at=r["closes_at"],
                      questions_per_attempt=r["questions_per_attempt"], time_limit_s=r["time_limit_s"],
-                     attempts_allowed=r["attempts_allowed"], asks_prediction=r["asks_prediction"])
+                     attempts_allowed=r["attempts_allowed"], asks_prediction=r["asks_prediction"],
+                     counted_attempt=r["counted_attempt"], review=r["review"], unit_code=r["unit_code"],
+                     invitation_only=r["invitation_only"])
 
 
 async def publish_round(conn: asyncpg.Connection, round_id: str) -> None:
@@ -49,7 +52,8 @@ async def publish_round(conn: asyncpg.Connection, round_id: str) -> None:
         if r is None:
             raise Problem(404, "round_not_found", "Không tìm thấy vòng thi.")
         contest = await conn.fetchrow("SELECT title FROM contests WHERE id = $1", r["contest_id"])
-        keys = await conn.fetch("SELECT id, correct FROM questions WHERE contest_id = $1 ORDER BY id", r["contest_id"])
+        keys = await conn.fetch("SELECT id, correct FROM questions WHERE contest_id = $1 AND bank_version = $2"
+                                " ORDER BY id", r["contest_id"], r["bank_version"])
         event = RoundPublished(
             contest_id=r["contest_id"], contest_title=contest["title"], round_id=r["id"], round_title=r["title"],
             kind=r["kind"], opens_at=r["opens_at"], closes_at=r["closes_at"],

@@ -19,13 +19,20 @@ class RoundView(BaseModel):
     time_limit_s: int
     attempts_allowed: int
     asks_prediction: bool
+    counted_attempt: str = "best"
+    review: str = "score_only"
+    unit_code: str | None = None
+    invitation_only: bool = False
 
 
 class ContestView(BaseModel):
     id: str
     title: str
     description: str
+    rules: str = ""
     organiser: str
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
     rounds: list[RoundView]
 
 
@@ -141,3 +148,18 @@ class BankVersion(BaseModel):
     version: int
     question_count: int
     topics: dict[str, int]
+
+
+class ReviewedQuestion(BaseModel):
+    id: str
+    text: str
+    options: list[OptionView]
+    chosen: list[str]
+    correct: list[str]
+    source: str
+
+
+class AttemptReview(BaseModel):
+    attempt_id: str
+    round_id: str
+    questions: list[ReviewedQuestion]

@@ -1,26 +1,14 @@
-"""HTTP routes of the exam service: thin, each calls one use case."""
+"""Attempts: start, read, save answers, submit, review."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from exam import attempts, contests
-from exam.schemas import AttemptView, ContestView, Receipt, SaveAnswers, SubmitAttempt
+from exam import attempts, review
+from exam.schemas import AttemptReview, AttemptView, Receipt, SaveAnswers, SubmitAttempt
 from kit.auth import CurrentPrincipal
 
-router = APIRouter()
-
-
-@router.get("/contests", response_model=list[ContestView])
-async def list_contests(request: Request) -> list[ContestView]:
-    async with request.app.state.runtime.pool.acquire() as conn:
-        return await contests.list_contests(conn)
-
-
-@router.get("/contests/{contest_id}", response_model=ContestView)
-async def get_contest(contest_id: str, request: Request) -> ContestView:
-    async with request.app.state.runtime.pool.acquire() as conn:
-        return await contests.get_contest(conn, contest_id)
+router = APIRouter(tags=["attempts"])
 
 
 @router.post("/rounds/{round_id}/attempts", status_code=201, response_model=AttemptView)
@@ -57,3 +45,9 @@ async def submit(attempt_id: str, body: SubmitAttempt, who: CurrentPrincipal, re
     if new:
         runtime.wake_relay()
     return receipt
+
+
+@router.get("/attempts/{attempt_id}/review", response_model=AttemptReview)
+async def review_attempt(attempt_id: str, who: CurrentPrincipal, request: Request) -> AttemptReview:
+    async with request.app.state.runtime.pool.acquire() as conn:
+        return await review.review(conn, attempt_id, who)

@@ -1,0 +1,5 @@
+"""HTTP routes of the exam service, one module per resource."""
+
+from exam.routes import attempts, banks, contests, rounds
+
+ROUTERS = [contests.router, rounds.router, banks.router, attempts.router]
