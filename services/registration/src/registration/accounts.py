@@ -56,15 +56,15 @@ async def confirm_verification(conn: asyncpg.Connection, participant_id: str, ch
 
 async def change(conn: asyncpg.Connection, participant_id: str, command: ChangeAccount) -> None:
     """Apply account settings; name, unit and category changes are published for other services."""
+    updates: dict[str, Any] = {}
+    if command.new_password is not None:
+        current = await _own(conn, participant_id)
+        if current["password_hash"] is not None and not await participants.password_matches(
+                command.current_password or "", current["password_hash"]):
+            raise Problem(422, "wrong_password", "Mật khẩu hiện tại không đúng.")
+        updates["password_hash"] = await participants.hash_password(command.new_password)
     async with conn.transaction():
         row = await _own(conn, participant_id, lock=True)
-        updates: dict[str, Any] = {}
-        if command.new_password is not None:
-            if row["password_hash"] is not None and not (
-                    command.current_password and participants.hasher.verify(command.current_password,
-                                                                           row["password_hash"])):
-                raise Problem(422, "wrong_password", "Mật khẩu hiện tại không đúng.")
-            updates["password_hash"] = participants.hasher.hash(command.new_password)
         if command.email is not None and command.email != row["email"]:
             updates.update(email=command.email, email_verified_at=None)
         if command.full_name is not None:
@@ -111,10 +111,10 @@ async def export(conn: asyncpg.Connection, participant_id: str) -> dict[str, Any
 
 async def erase(conn: asyncpg.Connection, participant_id: str, password: str) -> None:
     """Delete personal data; the id stays so results and unit statistics remain true, anonymously."""
+    if not await participants.password_matches(password, (await _own(conn, participant_id))["password_hash"]):
+        raise Problem(422, "wrong_password", "Mật khẩu không đúng.")
     async with conn.transaction():
-        row = await _own(conn, participant_id, lock=True)
-        if row["password_hash"] is None or not participants.hasher.verify(password, row["password_hash"]):
-            raise Problem(422, "wrong_password", "Mật khẩu không đúng.")
+        await _own(conn, participant_id, lock=True)
         await conn.execute(
             "UPDATE participants SET full_name = $2, phone = NULL, email = NULL, password_hash = NULL,"
             " birth_year = 0, erased_at = now(), phone_verified_at = NULL, email_verified_at = NULL WHERE id = $1",

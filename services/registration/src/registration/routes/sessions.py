@@ -88,9 +88,10 @@ async def reset_password(command: ResetPassword, request: Request, conn: Conn, r
     if row is None:
         raise codes.WRONG
     await codes.check(conn, row["id"], "reset_password", command.code)
+    password_hash = await participants.hash_password(command.new_password)
     async with conn.transaction():
         await conn.execute("UPDATE participants SET password_hash = $2,"
                            " phone_verified_at = coalesce(phone_verified_at, now()) WHERE id = $1",
-                           row["id"], participants.hasher.hash(command.new_password))
+                           row["id"], password_hash)
         await sessions.log_out_everywhere(conn, row["id"])
     return await sessions.open_session(conn, s, row["id"])
