@@ -42,6 +42,13 @@ def test_a_participant_registers_takes_a_round_and_reads_result_rank_and_inbox(p
     board = an.client.get(f"/api/rounds/{OFFICIAL_ROUND}/leaderboard").json()
     assert any(e["participant_id"] == place["me"]["participant_id"] for e in board["entries"])
 
+    # Another participant reads nothing of An's: not the result, not the attempt, not the inbox.
+    binh = Participant(gateway, name="Trần Văn Bình")
+    assert binh.register().status_code == 201
+    assert binh.client.get(f"/api/attempts/{attempt['id']}/result", headers=binh.auth).status_code == 404
+    assert binh.client.get(f"/api/attempts/{attempt['id']}", headers=binh.auth).status_code == 404
+    assert binh.client.get("/api/inbox", headers=binh.auth).json()["messages"] == []
+
     box = an.inbox()
     assert box["unread"] == 1
     assert f"{result['correct']}/20" in box["messages"][0]["body"]

@@ -42,7 +42,7 @@ PARTICIPANTS = Topic(
 )
 UNITS = Topic(
     "units.v1", "root unit code", "The unit tree, as imported and changed", (UnitsChanged,),
-    "registration", ("exam", "scoring", "notify"),
+    "registration", ("exam", "scoring"),
 )
 VERIFICATION = Topic(
     "verification.v1", "participant_id", "One-time codes to deliver (contains contact data and codes)",

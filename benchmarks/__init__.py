@@ -1,0 +1,1 @@
+"""Benchmarks that start their own servers and services on loopback: `python -m benchmarks.<name>`."""
