@@ -107,14 +107,14 @@ class Runtime:
         metrics.UP.labels(self.name).set(1)
         async with contextlib.AsyncExitStack() as stack:
             for close in self.on_shutdown:
-                stack.push_async_callback(close)
+                stack.push_async_callback(_bounded, close)
             if self.uses_database:
                 self.pool = await db.create_pool(self.settings.database_url, self.settings.database_pool_size)
-                stack.push_async_callback(self.pool.close)
+                stack.push_async_callback(_bounded, self.pool.close)
                 await db.migrate(self.pool, self.migrations)
             if self.uses_redis:
                 self.redis = Redis.from_url(self.settings.redis_url)
-                stack.push_async_callback(self.redis.aclose)
+                stack.push_async_callback(_bounded, self.redis.aclose)
             if self.uses_broker:
                 await self._start_broker(stack)
             tasks = [asyncio.create_task(loop(self), name=loop.__name__) for loop in self._all_loops()]
@@ -130,11 +130,11 @@ class Runtime:
         await self._wait_for_broker()
         self.producer = new_producer(self.settings)
         await self.producer.start()
-        stack.push_async_callback(self.producer.stop)
+        stack.push_async_callback(_bounded, self.producer.stop)
         if self.has_outbox:
             self.relay = OutboxRelay(self.pool, self.settings, self.producer, self.name)
         await self.broker.start()
-        stack.push_async_callback(self.broker.stop)
+        stack.push_async_callback(_bounded, self.broker.stop)
 
     def _all_loops(self) -> list[Loop]:
         base: list[Loop] = [_watch_broker] if self.uses_broker else []
@@ -173,6 +173,18 @@ class Runtime:
 
     async def _redis_ready(self) -> bool:
         return bool(await self.redis.ping())
+
+
+SHUTDOWN_STEP_S = 10.0
+
+
+async def _bounded(stop: Callable[[], Awaitable[None]]) -> None:
+    """One shutdown step, bounded: a broker leaving its group can wait on a rebalance for long,
+    and a stuck step must not keep the process (or a deploy) from ending."""
+    try:
+        await asyncio.wait_for(stop(), SHUTDOWN_STEP_S)
+    except TimeoutError:
+        logs.log.warning("shutdown step timed out", step=getattr(stop, "__qualname__", repr(stop)))
 
 
 async def _watch_broker(runtime: Runtime) -> None:
