@@ -80,6 +80,9 @@ async def set_up(exam: Exam, **round_fields: Any) -> str:
     created = await exam.client.post("/contests", headers=operator, json={
         "id": CONTEST, "title": "Hội thi thử nghiệm", "organiser": "Sở TT&TT", "rules": "<p>Thể lệ</p>"})
     assert created.status_code == 201, created.text
+    assert (await exam.client.get(f"/contests/{CONTEST}")).status_code == 404, "a draft is not shown"
+    assert (await exam.client.post(f"/contests/{CONTEST}/publication", headers=organiser)).status_code == 204
+    assert [e["contest_id"] for e in await exam.events("ContestPublished")] == [CONTEST]
     imported = await exam.client.post(f"/contests/{CONTEST}/banks", headers=organiser,
                                       files={"file": ("bank.xlsx", good_bank(), XLSX)})
     assert imported.status_code == 201 and imported.json()["version"] == 1

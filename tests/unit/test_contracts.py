@@ -20,6 +20,7 @@ from contracts.events import (
     AttemptScored,
     AttemptStarted,
     AttemptSubmitted,
+    ContestPublished,
     Event,
     ParticipantErased,
     ParticipantRegistered,
@@ -62,6 +63,10 @@ SAMPLES: dict[type[Event], Event] = {
         units=[UnitRecord(code="BP", name="Tỉnh Bình Phước", kind="province", parent_code=None, headcount=12000,
                           path=["BP"])],
         changed_at=AT,
+    ),
+    ContestPublished: ContestPublished(
+        contest_id="cds-cchc-2024", title="Hội thi trực tuyến tìm hiểu về Chuyển đổi số", organiser="Sở TT&TT",
+        starts_at=AT, ends_at=None, published_at=AT,
     ),
     RoundPublished: RoundPublished(
         contest_id="c-cds-2024", contest_title="Hội thi trực tuyến tìm hiểu về Chuyển đổi số", round_id="r-week-1",

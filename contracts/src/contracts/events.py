@@ -78,6 +78,17 @@ class UnitsChanged(Event):
     changed_at: datetime = Field(description="UTC", examples=["2024-09-01T01:00:00Z"])
 
 
+class ContestPublished(Event):
+    """A contest was published: participants can see it and its published rounds."""
+
+    contest_id: str = Field(description="Contest id", examples=["cds-cchc-2024"])
+    title: str = Field(description="Contest title", examples=["Hội thi trực tuyến tìm hiểu về Chuyển đổi số"])
+    organiser: str = Field(description="Organising body", examples=["Sở Thông tin và Truyền thông"])
+    starts_at: datetime | None = Field(description="UTC; the contest's announced start", examples=[None])
+    ends_at: datetime | None = Field(description="UTC; the contest's announced end", examples=[None])
+    published_at: datetime = Field(description="UTC", examples=["2024-09-09T01:00:00Z"])
+
+
 class QuestionKey(BaseModel):
     question_id: str = Field(description="Question id in the bank", examples=["q-cds-001"])
     correct: list[int] = Field(description="Indices of the correct options, in the bank's order", examples=[[2]])
@@ -160,6 +171,7 @@ EVENT_TYPES: dict[tuple[str, int], type[Event]] = {
         ParticipantErased,
         VerificationCodeRequested,
         UnitsChanged,
+        ContestPublished,
         RoundPublished,
         AttemptStarted,
         AttemptSubmitted,

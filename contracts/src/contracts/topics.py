@@ -9,6 +9,7 @@ from contracts.events import (
     AttemptScored,
     AttemptStarted,
     AttemptSubmitted,
+    ContestPublished,
     Event,
     ParticipantErased,
     ParticipantRegistered,
@@ -49,7 +50,8 @@ VERIFICATION = Topic(
     (VerificationCodeRequested,), "registration", ("notify",), sensitive=True,
 )
 ROUNDS = Topic(
-    "rounds.v1", "round_id", "Rounds as published, with their answer keys", (RoundPublished,),
+    "rounds.v1", "round_id (contest_id for ContestPublished)",
+    "Contests and rounds as published, rounds with their answer keys", (ContestPublished, RoundPublished),
     "exam", ("scoring",),
 )
 ATTEMPTS = Topic(

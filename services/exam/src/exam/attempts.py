@@ -96,13 +96,13 @@ async def view(conn: asyncpg.Connection, attempt_id: str, who: Principal) -> Att
     """The attempt as the participant sees it: shuffled options, saved answers, never the key."""
     row = await own(conn, attempt_id, who)
     questions = {q["id"]: q for q in await conn.fetch(
-        "SELECT id, text, options, cardinality(correct) > 1 AS multiple FROM questions WHERE id = ANY($1)",
+        "SELECT id, text, image, options, cardinality(correct) > 1 AS multiple FROM questions WHERE id = ANY($1)",
         row["question_ids"])}
     shown = []
     for qid, order in zip(row["question_ids"], row["option_orders"], strict=True):
         q = questions[qid]
         options = [OptionView(key=rules.LETTERS[i], text=q["options"][bank_i]) for i, bank_i in enumerate(order)]
-        shown.append(QuestionView(id=qid, text=q["text"], multiple=q["multiple"], options=options))
+        shown.append(QuestionView(id=qid, text=q["text"], image=q["image"], multiple=q["multiple"], options=options))
     orders = dict(zip(row["question_ids"], row["option_orders"], strict=True))
     answers = {qid: rules.to_letters(chosen, orders[qid]) for qid, chosen in row["answers"].items()}
     return AttemptView(id=row["id"], round_id=row["round_id"], attempt_no=row["attempt_no"], status=row["status"],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from contracts import RoundPublished, wrap
+from contracts import ContestPublished, RoundPublished, wrap
 from contracts.events import QuestionKey
 from contracts.topics import ROUNDS
 from exam import rules
@@ -15,7 +15,7 @@ from kit.errors import Problem
 
 
 async def list_contests(conn: asyncpg.Connection) -> list[ContestView]:
-    contests = await conn.fetch("SELECT * FROM contests ORDER BY created_at DESC")
+    contests = await conn.fetch("SELECT * FROM contests WHERE published_at IS NOT NULL ORDER BY created_at DESC")
     rounds = await conn.fetch("SELECT * FROM rounds WHERE published_at IS NOT NULL ORDER BY contest_id, position")
     at = now()
     views = []
@@ -42,6 +42,19 @@ def _round_view(r: asyncpg.Record, at: object) -> RoundView:
                      attempts_allowed=r["attempts_allowed"], asks_prediction=r["asks_prediction"],
                      counted_attempt=r["counted_attempt"], review=r["review"], unit_code=r["unit_code"],
                      invitation_only=r["invitation_only"])
+
+
+async def publish_contest(conn: asyncpg.Connection, contest_id: str) -> bool:
+    """Make the contest visible; ContestPublished tells the other services. False if it already was."""
+    async with conn.transaction():
+        c = await conn.fetchrow("UPDATE contests SET published_at = now() WHERE id = $1 AND published_at IS NULL"
+                                " RETURNING *", contest_id)
+        if c is None:
+            return False
+        event = ContestPublished(contest_id=c["id"], title=c["title"], organiser=c["organiser"],
+                                 starts_at=c["starts_at"], ends_at=c["ends_at"], published_at=c["published_at"])
+        await outbox.add(conn, ROUNDS.name, wrap(event, c["id"], "exam"))
+    return True
 
 
 async def publish_round(conn: asyncpg.Connection, round_id: str) -> None:

@@ -49,6 +49,7 @@ async def seed_contest(conn: asyncpg.Connection, at: datetime) -> bool:
             "INSERT INTO rounds (id, contest_id, position, title, kind, opens_at, closes_at,"
             " questions_per_attempt, time_limit_s, attempts_allowed) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
             [(f"{CONTEST_ID}-{rid}", CONTEST_ID, *rest) for rid, *rest in rounds])
+        await contests.publish_contest(conn, CONTEST_ID)
         for rid, *_ in rounds:
             await contests.publish_round(conn, f"{CONTEST_ID}-{rid}")
     return True

@@ -52,6 +52,13 @@ async def change_contest(conn: asyncpg.Connection, by: Principal, contest_id: st
         raise Problem(404, "contest_not_found", "Không tìm thấy cuộc thi.")
 
 
+async def publish_contest(conn: asyncpg.Connection, by: Principal, contest_id: str) -> None:
+    _may_organise(by, contest_id)
+    if not await conn.fetchval("SELECT 1 FROM contests WHERE id = $1", contest_id):
+        raise Problem(404, "contest_not_found", "Không tìm thấy cuộc thi.")
+    await contests.publish_contest(conn, contest_id)  # publishing twice changes nothing
+
+
 async def create_round(conn: asyncpg.Connection, by: Principal, contest_id: str, command: RoundSettings) -> str:
     """A draft round; participants see it once it is published."""
     _may_organise(by, contest_id)
@@ -105,6 +112,8 @@ async def publish_round(conn: asyncpg.Connection, by: Principal, round_id: str) 
             return  # publishing twice changes nothing
         if rnd["closes_at"] <= now():
             raise Problem(409, "round_closed", "Không thể công bố vòng thi đã kết thúc.")
+        if not await conn.fetchval("SELECT published_at IS NOT NULL FROM contests WHERE id = $1", rnd["contest_id"]):
+            raise Problem(409, "contest_unpublished", "Hãy công bố cuộc thi trước khi công bố vòng thi.")
         version = await _latest_bank(conn, rnd["contest_id"])
         await _check_quotas(conn, rnd["contest_id"], version, rnd["topic_quotas"], rnd["questions_per_attempt"])
         await conn.execute("UPDATE rounds SET bank_version = $2 WHERE id = $1", round_id, version)

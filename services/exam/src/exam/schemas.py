@@ -44,6 +44,7 @@ class OptionView(BaseModel):
 class QuestionView(BaseModel):
     id: str
     text: str
+    image: str | None = Field(None, description="Image URL or file name, when the question has one")
     multiple: bool = Field(description="Several options may be correct")
     options: list[OptionView]
 

@@ -31,6 +31,7 @@ TABLE: list[tuple[str, str, str]] = [
     ("POST", r"/contests", "exam"),
     ("GET", r"/contests/{ID}", "exam"),
     ("PATCH", r"/contests/{ID}", "exam"),
+    ("POST", r"/contests/{ID}/publication", "exam"),
     ("POST", r"/contests/{ID}/rounds", "exam"),
     ("POST", r"/contests/{ID}/banks", "exam"),
     ("GET", r"/contests/{ID}/banks/\d+\.xlsx", "exam"),

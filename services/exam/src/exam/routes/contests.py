@@ -7,7 +7,7 @@ from fastapi import APIRouter, Response
 from exam import contests, organising
 from exam.schemas import ChangeContest, ContestView, CreateContest
 from kit.auth import Staff
-from kit.deps import Conn
+from kit.deps import Conn, RuntimeDep
 
 router = APIRouter(tags=["contests"])
 
@@ -22,10 +22,18 @@ async def get_contest(contest_id: str, conn: Conn) -> ContestView:
     return await contests.get_contest(conn, contest_id)
 
 
-@router.post("/contests", status_code=201, response_model=ContestView)
-async def create_contest(command: CreateContest, by: Staff, conn: Conn) -> ContestView:
+@router.post("/contests", status_code=201)
+async def create_contest(command: CreateContest, by: Staff, conn: Conn) -> dict[str, str]:
+    """A draft: participants see it once it is published."""
     await organising.create_contest(conn, by, command)
-    return await contests.get_contest(conn, command.id)
+    return {"contest_id": command.id}
+
+
+@router.post("/contests/{contest_id}/publication", status_code=204)
+async def publish_contest(contest_id: str, by: Staff, conn: Conn, runtime: RuntimeDep) -> Response:
+    await organising.publish_contest(conn, by, contest_id)
+    runtime.wake_relay()
+    return Response(status_code=204)
 
 
 @router.patch("/contests/{contest_id}", status_code=204)
