@@ -13,6 +13,8 @@ import httpx
 import psutil
 import pytest
 
+from tests.e2e.journey import Participant
+
 pytestmark = pytest.mark.e2e
 
 
@@ -34,6 +36,19 @@ def read_gateway_url(launcher: subprocess.Popen[str], timeout: float = 180) -> s
     raise AssertionError("no gateway URL printed")
 
 
+def make_an_operator(gateway: str, data: Path) -> None:
+    """The first operator: registered like anyone, then granted the role from the command line."""
+    person = Participant(gateway, name="Quản trị viên")
+    assert person.register().status_code == 201
+    granted = subprocess.run([sys.executable, "-m", "localstack", "grant-role", "--data", str(data),
+                              "--phone", person.phone, "--role", "operator"], capture_output=True, text=True)
+    assert granted.returncode == 0, granted.stdout + granted.stderr
+    assert person.log_in().status_code == 200
+    opened = person.client.post("/api/contests", headers=person.auth, json={
+        "id": "cuoc-thi-moi", "title": "Cuộc thi mới", "organiser": "Sở TT&TT"})
+    assert opened.status_code == 201, opened.text
+
+
 def test_up_serves_the_demo_keeps_data_and_stops_every_process_on_ctrl_c(tmp_path: Path) -> None:
     data = tmp_path / "data"
     for run in ("first", "second"):  # the second run finds the data of the first
@@ -45,6 +60,8 @@ def test_up_serves_the_demo_keeps_data_and_stops_every_process_on_ctrl_c(tmp_pat
             assert len(children) >= 8, "PostgreSQL, Valkey, Tansu and five services"
             contests = httpx.get(gateway + "/api/contests", timeout=10).json()
             assert [c["id"] for c in contests] == ["cds-cchc-2024"], run
+            if run == "first":
+                make_an_operator(gateway, data)
         finally:
             launcher.send_signal(signal.SIGINT)
             launcher.wait(60)

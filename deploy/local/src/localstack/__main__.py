@@ -1,10 +1,17 @@
-"""`python -m localstack up [--reset] [--data DIR]`: run the whole platform with a demo contest."""
+"""`python -m localstack up [--reset] [--data DIR]`: run the whole platform with a demo contest.
+
+`python -m localstack grant-role --phone P --role operator` gives a registered person a role on the
+running local stack (how the first operator comes to be).
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import shutil
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -14,12 +21,20 @@ from localstack.platform import SERVICES, Platform
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="localstack", description="Run the contest platform locally.")
-    parser.add_argument("command", choices=["up"], help="start everything and wait for Ctrl-C")
+    parser.add_argument("command", choices=["up", "grant-role"],
+                        help="up: start everything and wait for Ctrl-C; grant-role: give a person a role")
     parser.add_argument("--data", type=Path, default=Path(".data"), help="folder kept between runs")
     parser.add_argument("--reset", action="store_true", help="delete the data folder first")
     parser.add_argument("--free-ports", action="store_true",
                         help="any free ports instead of 8000 to 8004, 1025 and 8025")
+    parser.add_argument("--phone", help="grant-role: the registered person's phone")
+    parser.add_argument("--role", choices=["operator", "organiser", "coordinator"], help="grant-role: the role")
+    parser.add_argument("--unit", help="grant-role: the coordinator's unit code")
+    parser.add_argument("--contest", help="grant-role: the organiser's contest id")
     args = parser.parse_args()
+    if args.command == "grant-role":
+        grant_role(args)
+        return
     if args.reset and args.data.exists():
         shutil.rmtree(args.data)
         print(f"Đã xoá dữ liệu cũ / data reset: {args.data}")
@@ -49,6 +64,21 @@ def watch(platform: Platform) -> None:
             print(f"the dev mailbox stopped unexpectedly; see {platform.log('mailbox')}", file=sys.stderr)
             return
         time.sleep(1)
+
+
+def grant_role(args: argparse.Namespace) -> None:
+    stack = args.data / "stack.json"
+    if not stack.exists():
+        sys.exit("The local stack is not running (start it with: python3 dev.py up).")
+    if not args.phone or not args.role:
+        sys.exit("grant-role needs --phone and --role")
+    env = {**os.environ, "REGISTRATION_DATABASE_URL": json.loads(stack.read_text())["registration_database_url"]}
+    extra = [flag for name, flag in (("unit", "--unit"), ("contest", "--contest")) if getattr(args, name)]
+    values = [v for name in ("unit", "contest") if (v := getattr(args, name))]
+    command = [sys.executable, "-m", "registration", "grant-role", "--phone", args.phone, "--role", args.role]
+    for flag, value in zip(extra, values, strict=True):
+        command += [flag, value]
+    sys.exit(subprocess.run(command, env=env).returncode)
 
 
 def print_urls(platform: Platform) -> None:

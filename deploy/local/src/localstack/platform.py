@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -55,6 +56,9 @@ class Platform:
     def start(self, seed_demo: bool = True) -> None:
         self.start_servers()
         asyncio.run(self._create_databases())
+        # Where the running stack's database is, for operator commands (`localstack grant-role`).
+        (self.data_dir / "stack.json").write_text(json.dumps({
+            "registration_database_url": self.postgres.url("registration")}))
         if seed_demo:
             for service in ("registration", "exam"):
                 self._run_module(service, ["seed-demo"])
