@@ -105,9 +105,11 @@ async def test_only_operators_open_contests_and_only_their_organisers_run_them(e
     stranger = exam.token("org-2", "BP", Grant("organiser", contest="another"))
     assert (await exam.client.patch(f"/contests/{CONTEST}", headers=stranger, json={"title": "Đổi tên"})
             ).status_code == 403
-    own = await exam.client.patch(f"/contests/{CONTEST}", headers=exam.token(*ORGANISER), json={"title": "Tên mới"})
+    own = await exam.client.patch(f"/contests/{CONTEST}", headers=exam.token(*ORGANISER), json={
+        "title": "Tên mới", "rules": '<p onclick="steal()">Thể lệ <script>alert(1)</script><b>mới</b></p>'})
     assert own.status_code == 204
-    assert (await exam.client.get(f"/contests/{CONTEST}")).json()["title"] == "Tên mới"
+    shown = (await exam.client.get(f"/contests/{CONTEST}")).json()
+    assert shown["title"] == "Tên mới" and shown["rules"] == "<p>Thể lệ <b>mới</b></p>"
 
 
 async def test_a_bad_bank_is_reported_row_by_row_and_nothing_is_imported(exam: Exam) -> None:

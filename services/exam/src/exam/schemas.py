@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+import nh3
+from pydantic import AfterValidator, BaseModel, Field
+
+# Organisers write descriptions and rules as rich text; only safe HTML is kept (no scripts, no
+# event handlers, no javascript: links), since every participant's browser will render it.
+RichText = Annotated[str, AfterValidator(nh3.clean)]
 
 
 class RoundView(BaseModel):
@@ -87,8 +92,8 @@ Review = Literal["score_only", "answers_after_close"]
 class CreateContest(BaseModel):
     id: str = Field(min_length=3, max_length=64, pattern=r"^[a-z0-9-]+$", examples=["cds-cchc-2025"])
     title: str = Field(min_length=5, max_length=300)
-    description: str = Field("", max_length=20_000, description="Rich text (HTML subset), shown on the landing page")
-    rules: str = Field("", max_length=50_000, description="The contest's rules (thể lệ), rich text")
+    description: RichText = Field("", max_length=20_000, description="Rich text (HTML subset), for the landing page")
+    rules: RichText = Field("", max_length=50_000, description="The contest's rules (thể lệ), rich text")
     organiser: str = Field(min_length=2, max_length=300, examples=["Sở Thông tin và Truyền thông"])
     starts_at: datetime | None = None
     ends_at: datetime | None = None
@@ -96,8 +101,8 @@ class CreateContest(BaseModel):
 
 class ChangeContest(BaseModel):
     title: str | None = Field(None, min_length=5, max_length=300)
-    description: str | None = Field(None, max_length=20_000)
-    rules: str | None = Field(None, max_length=50_000)
+    description: RichText | None = Field(None, max_length=20_000)
+    rules: RichText | None = Field(None, max_length=50_000)
     organiser: str | None = Field(None, min_length=2, max_length=300)
     starts_at: datetime | None = None
     ends_at: datetime | None = None
