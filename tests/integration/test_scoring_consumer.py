@@ -183,3 +183,32 @@ async def read_n(reader: AIOKafkaConsumer, n: int, timeout: float = 20) -> list:
             for records_ in batch.values():
                 found.extend(records_)
     return found
+
+
+async def test_the_final_ranking_in_sql_equals_the_rules(scoring: Scoring) -> None:
+    """The database's ranking of many random standings, compared with ranking.rank() on the same data."""
+    import random
+
+    from scoring import finals, ranking
+
+    rng = random.Random(20241004)
+    round_id = random_id("r", "final")
+    await scoring.rounds.handle(records(round_published(round_id)))
+    answers = [{}, {"q1": [0]}, {"q1": [0], "q2": [2]}, {"q1": [0], "q2": [2], "q3": [1, 3]}]
+    events = []
+    for i in range(300):
+        event = submitted(round_id, f"p-{i:03d}", rng.choice(answers), rng.choice([1000, 2000, 3000]))
+        prediction = rng.choice([None, 0, 1, 5, 40, 80])
+        events.append(event.model_copy(update={"payload": {**event.payload, "prediction": prediction}}))
+    await scoring.attempts.handle(records(*events))
+    async with scoring.pool.acquire() as conn:
+        truth = await finals.finalise(conn, round_id)
+        _, rows = await finals.entries(conn, round_id, 0, 1000)
+        standings = [ranking.Standing(r["participant_id"], r["correct"], r["total"], r["prediction"],
+                                      r["duration_ms"], r["received_at"])
+                     for r in await conn.fetch("SELECT * FROM standings WHERE round_id = $1", round_id)]
+    expected = {p.standing.participant_id: (p.rank, p.distance, p.separated_by) for p in ranking.rank(standings)}
+    assert truth == ranking.true_number(standings) > 0
+    got = {r["participant_id"]: (r["rank"], r["distance"], r["separated_by"]) for r in rows}
+    assert got == expected  # both list full ties by participant id, so even "separated by" agrees
+    assert len({v[0] for v in got.values()}) < len(got), "the data has ties, so ties were tested"

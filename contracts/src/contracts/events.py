@@ -107,6 +107,9 @@ class RoundPublished(Event):
     questions_per_attempt: int = Field(description="Questions drawn per attempt", examples=[20])
     counted_attempt: Literal["best", "first", "last"] = Field(description="Which attempt counts", examples=["best"])
     asks_prediction: bool = Field(description="Whether the prediction question is asked", examples=[True])
+    ranking_order: list[Literal["correct", "prediction", "duration", "received"]] = Field(
+        default=["correct", "prediction", "duration", "received"],
+        description="Criteria of the final ranking, most important first (added in v1; default when absent)")
     answer_key: list[QuestionKey] = Field(description="Correct options of every question the round draws from")
 
 

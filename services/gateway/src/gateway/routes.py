@@ -47,6 +47,8 @@ TABLE: list[tuple[str, str, str]] = [
     ("GET", r"/attempts/{ID}/result", "scoring"),
     ("GET", r"/rounds/{ID}/leaderboard", "scoring"),
     ("GET", r"/rounds/{ID}/leaderboard/me", "scoring"),
+    ("GET", r"/rounds/{ID}/ranking", "scoring"),
+    ("GET", r"/rounds/{ID}/ranking/me", "scoring"),
     ("GET", r"/inbox", "notify"),
     ("POST", r"/inbox/\d+/read", "notify"),
 ]

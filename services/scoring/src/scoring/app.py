@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import asyncpg
 from fastapi import FastAPI
 
+from kit.logs import log
 from kit.runtime import Runtime
-from scoring import api, consumers, leaderboard
+from scoring import api, consumers, finals, leaderboard
 from scoring.settings import ScoringSettings
 
 
@@ -17,9 +21,23 @@ async def restore_boards(runtime: Runtime) -> None:
                 await leaderboard.rebuild(runtime.redis, conn, round_id)
 
 
+async def finalise_closed_rounds(runtime: Runtime) -> None:
+    """Rank each official round once it has closed and its server-closed attempts have arrived."""
+    settings: ScoringSettings = runtime.settings  # type: ignore[assignment]
+    while True:
+        await asyncio.sleep(settings.finalise_every_s)
+        try:
+            async with runtime.pool.acquire() as conn:
+                for round_id in await finals.due_rounds(conn, settings.final_ranking_settle_s):
+                    truth = await finals.finalise(conn, round_id)
+                    log.info("final ranking computed", round_id=round_id, true_number=truth)
+        except (asyncpg.PostgresError, OSError) as exc:
+            log.warning("final ranking will retry", error=repr(exc))
+
+
 def create_app(settings: ScoringSettings | None = None) -> FastAPI:
     settings = settings or ScoringSettings()
     runtime = Runtime("scoring", settings, migrations=["kit", "scoring"], uses_redis=True, has_outbox=True,
-                      loops=[restore_boards])
+                      loops=[restore_boards, finalise_closed_rounds])
     consumers.register(runtime)
     return runtime.app([api.router], title="Chấm thi và xếp hạng (scoring)")

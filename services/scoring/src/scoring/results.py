@@ -46,12 +46,13 @@ async def record_round(conn: asyncpg.Connection, event: RoundPublished) -> None:
     """Keep the round and its key, then grade attempts that arrived before it."""
     key = {k.question_id: k.correct for k in event.answer_key}
     rnd = await conn.fetchrow(
-        "INSERT INTO rounds (id, contest_id, title, kind, closes_at, counted_attempt, asks_prediction, answer_key)"
-        " VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title,"
+        "INSERT INTO rounds (id, contest_id, title, kind, closes_at, counted_attempt, asks_prediction, answer_key,"
+        " ranking_order) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title,"
         " closes_at = EXCLUDED.closes_at, counted_attempt = EXCLUDED.counted_attempt,"
-        " asks_prediction = EXCLUDED.asks_prediction, answer_key = EXCLUDED.answer_key RETURNING *",
+        " asks_prediction = EXCLUDED.asks_prediction, answer_key = EXCLUDED.answer_key,"
+        " ranking_order = EXCLUDED.ranking_order, finalised_at = NULL RETURNING *",
         event.round_id, event.contest_id, event.round_title, event.kind, event.closes_at, event.counted_attempt,
-        event.asks_prediction, key)
+        event.asks_prediction, key, list(event.ranking_order))
     for attempt in await conn.fetch("SELECT * FROM attempts WHERE round_id = $1 AND correct IS NULL", event.round_id):
         await _grade(conn, rnd, attempt)
 
@@ -69,6 +70,9 @@ async def record_attempt(conn: asyncpg.Connection, event: AttemptSubmitted | Att
         return  # this attempt was recorded already (a second copy under another event id)
     rnd = await conn.fetchrow("SELECT * FROM rounds WHERE id = $1", event.round_id)
     if rnd is not None:
+        if rnd["finalised_at"] is not None:
+            # An attempt after the final ranking (a late server close) means ranking it again.
+            await conn.execute("UPDATE rounds SET finalised_at = NULL WHERE id = $1", event.round_id)
         await _grade(conn, rnd, attempt)
 
 

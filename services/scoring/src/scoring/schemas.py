@@ -39,3 +39,31 @@ class MyPlace(BaseModel):
     participants: int
     me: LeaderboardEntry | None
     neighbours: list[LeaderboardEntry]
+
+
+class RankedEntry(BaseModel):
+    rank: int
+    participant_id: str
+    display_name: str
+    unit_code: str
+    correct: int
+    total: int
+    duration_ms: int
+    prediction: int | None
+    distance: int | None
+    separated_by: str | None
+
+
+class FinalRanking(BaseModel):
+    round_id: str
+    true_number: int
+    entries: list[RankedEntry]
+
+
+class MyFinalPlace(BaseModel):
+    round_id: str
+    true_number: int
+    me: RankedEntry | None
+    above: RankedEntry | None
+    below: RankedEntry | None
+    explanation: str
