@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Annotated
 
 import jwt
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from fastapi import Depends, Request
 
 from kit.errors import Problem
@@ -58,7 +59,8 @@ class Principal:
 
 class TokenVerifier:
     def __init__(self, public_key_pem: str):
-        self._key = public_key_pem
+        # Parsed once: every request verifies with the same key object.
+        self._key = load_pem_public_key(public_key_pem.encode())
 
     def verify(self, token: str) -> Principal:
         try:
@@ -73,7 +75,8 @@ class TokenVerifier:
         return Principal(claims["sub"], claims.get("unit", ""), claims.get("name", ""), grants)
 
 
-def current_principal(request: Request) -> Principal:
+async def current_principal(request: Request) -> Principal:
+    """async on purpose: a plain function would be sent to a worker thread on every request."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
@@ -82,19 +85,19 @@ def current_principal(request: Request) -> Principal:
     return verifier.verify(token)
 
 
-def operator(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+async def operator(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
     if not principal.is_operator:
         raise FORBIDDEN
     return principal
 
 
-def organiser(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+async def organiser(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
     if not principal.organises():
         raise FORBIDDEN
     return principal
 
 
-def staff(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+async def staff(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
     """Anyone with a grant: coordinators, organisers, operators. Scope is checked per request."""
     if not principal.grants:
         raise FORBIDDEN

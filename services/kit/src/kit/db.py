@@ -21,8 +21,14 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Released connections are not reset: the services use no session state (advisory locks are
+    transaction-scoped; the migration lock is released explicitly), and the default reset costs a
+    round trip on every request's release."""
+
+
 async def create_pool(url: str, size: int) -> asyncpg.Pool:
-    pool = await asyncpg.create_pool(url, min_size=1, max_size=size, init=_init_connection)
+    pool = await asyncpg.create_pool(url, min_size=1, max_size=size, init=_init_connection, reset=_keep_session)
     assert pool is not None
     return pool
 

@@ -14,7 +14,7 @@ async def _connection(request: Request) -> AsyncIterator[asyncpg.Connection]:
         yield conn
 
 
-def _runtime(request: Request) -> Any:
+async def _runtime(request: Request) -> Any:
     return request.app.state.runtime
 
 
