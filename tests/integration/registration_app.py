@@ -66,3 +66,7 @@ async def running_registration(servers: Servers, **overrides: Any) -> AsyncItera
         async with httpx.AsyncClient(transport=transport, base_url="http://registration") as client:
             yield Registration(app, client, settings, conn)
         await conn.close()
+
+
+def bearer(session: dict[str, str]) -> dict[str, str]:
+    return {"authorization": "Bearer " + session["access_token"]}

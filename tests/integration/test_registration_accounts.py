@@ -2,22 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-
-from tests.conftest import Servers
-from tests.integration.registration_app import Registration, running_registration
-
-
-@pytest.fixture
-async def reg(servers: Servers) -> AsyncIterator[Registration]:
-    async with running_registration(servers) as running:
-        yield running
-
-
-def bearer(session: dict[str, str]) -> dict[str, str]:
-    return {"authorization": "Bearer " + session["access_token"]}
+from tests.integration.registration_app import Registration, bearer
 
 
 async def test_registering_publishes_no_contact_data_and_sends_a_phone_code(reg: Registration) -> None:

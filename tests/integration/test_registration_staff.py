@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator
 
 import pytest
 import xlsxwriter
@@ -11,19 +10,9 @@ from openpyxl import load_workbook
 
 from tests.conftest import Servers
 from tests.factories import random_phone
-from tests.integration.registration_app import Registration, running_registration
+from tests.integration.registration_app import Registration, bearer, running_registration
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-@pytest.fixture
-async def reg(servers: Servers) -> AsyncIterator[Registration]:
-    async with running_registration(servers) as running:
-        yield running
-
-
-def bearer(session: dict[str, str]) -> dict[str, str]:
-    return {"authorization": "Bearer " + session["access_token"]}
 
 
 def xlsx(rows: list[list[object]]) -> bytes:

@@ -175,6 +175,22 @@ class Runtime:
         return bool(await self.redis.ping())
 
 
+def periodic(interval: Callable[[Any], float], step: Loop) -> Loop:
+    """A background loop running `step` every `interval(settings)` seconds; a database or network
+    failure is logged and the step simply runs again next time (it must be safe to repeat)."""
+
+    async def loop(runtime: Runtime) -> None:
+        while True:
+            await asyncio.sleep(interval(runtime.settings))
+            try:
+                await step(runtime)
+            except (asyncpg.PostgresError, OSError) as exc:
+                logs.log.warning("background step will retry", step=step.__name__, error=repr(exc))
+
+    loop.__name__ = step.__name__
+    return loop
+
+
 SHUTDOWN_STEP_S = 10.0
 
 

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-
-import asyncpg
 from fastapi import FastAPI
 
 from kit.logs import log
-from kit.runtime import Runtime
+from kit.runtime import Runtime, periodic
 from scoring import api, consumers, finals, leaderboard
 from scoring.settings import ScoringSettings
 
@@ -23,21 +20,15 @@ async def restore_boards(runtime: Runtime) -> None:
 
 async def finalise_closed_rounds(runtime: Runtime) -> None:
     """Rank each official round once it has closed and its server-closed attempts have arrived."""
-    settings: ScoringSettings = runtime.settings  # type: ignore[assignment]
-    while True:
-        await asyncio.sleep(settings.finalise_every_s)
-        try:
-            async with runtime.pool.acquire() as conn:
-                for round_id in await finals.due_rounds(conn, settings.final_ranking_settle_s):
-                    truth = await finals.finalise(conn, round_id)
-                    log.info("final ranking computed", round_id=round_id, true_number=truth)
-        except (asyncpg.PostgresError, OSError) as exc:
-            log.warning("final ranking will retry", error=repr(exc))
+    async with runtime.pool.acquire() as conn:
+        for round_id in await finals.due_rounds(conn, runtime.settings.final_ranking_settle_s):
+            truth = await finals.finalise(conn, round_id)
+            log.info("final ranking computed", round_id=round_id, true_number=truth)
 
 
 def create_app(settings: ScoringSettings | None = None) -> FastAPI:
     settings = settings or ScoringSettings()
     runtime = Runtime("scoring", settings, migrations=["kit", "scoring"], uses_redis=True, has_outbox=True,
-                      loops=[restore_boards, finalise_closed_rounds])
+                      loops=[restore_boards, periodic(lambda s: s.finalise_every_s, finalise_closed_rounds)])
     consumers.register(runtime)
     return runtime.app([api.router], title="Chấm thi và xếp hạng (scoring)")
