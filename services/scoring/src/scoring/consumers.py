@@ -43,10 +43,10 @@ async def on_rounds(conn: asyncpg.Connection, envelopes: list[Envelope]) -> None
 
 
 async def on_attempts(conn: asyncpg.Connection, envelopes: list[Envelope]) -> None:
-    for envelope in envelopes:
-        event = envelope.event()
-        if isinstance(event, AttemptSubmitted | AttemptClosed):
-            await results.record_attempt(conn, event)
+    finished = (AttemptSubmitted, AttemptClosed)
+    events = [e for e in (envelope.event() for envelope in envelopes) if isinstance(e, finished)]
+    if events:
+        await results.record_attempts(conn, events)
 
 
 def register(runtime: Runtime) -> None:

@@ -57,7 +57,20 @@ async def record_round(conn: asyncpg.Connection, event: RoundPublished) -> None:
         await _grade(conn, rnd, attempt)
 
 
-async def record_attempt(conn: asyncpg.Connection, event: AttemptSubmitted | AttemptClosed) -> None:
+async def record_attempts(conn: asyncpg.Connection, events: list[AttemptSubmitted | AttemptClosed]) -> None:
+    """Keep and grade a batch of finished attempts; each round and its key is read once per batch."""
+    rounds = {r["id"]: r for r in await conn.fetch("SELECT * FROM rounds WHERE id = ANY($1)",
+                                                     list({e.round_id for e in events}))}
+    for event in events:
+        await record_attempt(conn, event, rounds.get(event.round_id))
+    # An attempt after a round's final ranking (a late server close) means ranking it again.
+    ranked = [r["id"] for r in rounds.values() if r["finalised_at"] is not None]
+    if ranked:
+        await conn.execute("UPDATE rounds SET finalised_at = NULL WHERE id = ANY($1)", ranked)
+
+
+async def record_attempt(conn: asyncpg.Connection, event: AttemptSubmitted | AttemptClosed,
+                         rnd: asyncpg.Record | None) -> None:
     """Keep a finished attempt and grade it if the round's key is known (else when it arrives)."""
     attempt = await conn.fetchrow(
         "INSERT INTO attempts (attempt_id, round_id, participant_id, unit_code, attempt_no, started_at, received_at,"
@@ -68,11 +81,7 @@ async def record_attempt(conn: asyncpg.Connection, event: AttemptSubmitted | Att
         {a.question_id: a.chosen for a in event.answers}, isinstance(event, AttemptClosed), len(event.question_ids))
     if attempt is None:
         return  # this attempt was recorded already (a second copy under another event id)
-    rnd = await conn.fetchrow("SELECT * FROM rounds WHERE id = $1", event.round_id)
     if rnd is not None:
-        if rnd["finalised_at"] is not None:
-            # An attempt after the final ranking (a late server close) means ranking it again.
-            await conn.execute("UPDATE rounds SET finalised_at = NULL WHERE id = $1", event.round_id)
         await _grade(conn, rnd, attempt)
 
 
