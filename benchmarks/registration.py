@@ -21,30 +21,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import concurrent.futures
-import contextlib
 import csv
 import importlib
 import io
 import itertools
-import math
 import multiprocessing
-import os
-import platform
 import random
 import re
 import secrets
-import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
-import traceback
 import unicodedata
-import warnings
-from collections import Counter
-from collections.abc import Awaitable, Callable, Coroutine, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -53,10 +43,26 @@ import asyncpg
 import httpx
 import xlsxwriter
 
+from benchmarks.common import (
+    DRAIN_TIMEOUT_S,
+    REQUEST_TIMEOUT_S,
+    CpuMeter,
+    Load,
+    Server,
+    ServiceStack,
+    Table,
+    closed_loop,
+    drain_outbox,
+    http,
+    log_levels,
+    ms,
+    nproc,
+    prepare_process,
+    run_benchmark,
+    timed_load,
+)
 from contracts.topics import PARTICIPANTS
-from localstack.keys import ensure_key_pair
-from localstack.processes import free_port, spawn, stop
-from localstack.servers import Postgres, Tansu, Valkey
+from localstack.servers import Valkey
 from registration.rules import CATEGORIES
 
 SERVICE_WORKERS = 1  # uvicorn processes of the service as deployed (kit.serve.run starts one)
@@ -67,16 +73,15 @@ MAX_ROWS = 200_000  # rows the service accepts in one file
 ROSTER_UNIT = "BP"  # the demo province: the whole demo tree is its subtree
 MAX_UPLOAD = 20 * 1024 * 1024  # what the service accepts
 IMPORT_TARGET_S = 60.0
-READY_TIMEOUT_S = 120.0
-REQUEST_TIMEOUT_S = 60.0
 IMPORT_TIMEOUT_S = 300.0
-DRAIN_TIMEOUT_S = 120.0
+DRAIN_POLL_S = 0.25
 MAX_REQUESTS = 1_000_000  # per closed-loop phase, besides its time limit
 # Disjoint blocks of Viettel 098 numbers ("098" + 7 digits), so no phase collides with another.
 OPERATOR_NUMBER, REGISTER_BASE, CSV_BASE, XLSX_BASE = 0, 1_000_000, 4_000_000, 7_000_000
 ROSTER_HEADER = ["Họ và tên", "Số điện thoại", "Email", "Năm sinh", "Mã đơn vị", "Đối tượng"]
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PASSWORD = "matkhau-an-1990"
+SERVERS = "PostgreSQL+Valkey+Tansu"  # as the CPU lines name them
 
 SURNAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ",
             "Ngô", "Dương", "Lý"]
@@ -119,268 +124,51 @@ def e164(number: int) -> str:
 # -- the stack: servers and the service ----------------------------------------------------------
 
 
-@dataclass
-class Stack:
-    root: Path
-    port: int = field(default_factory=free_port)
-    service: subprocess.Popen[bytes] | None = None
-    env: dict[str, str] = field(default_factory=dict)
+class Stack(ServiceStack):
+    """PostgreSQL, Valkey and Tansu, and the registration service, with its rate limits raised out of the way."""
 
-    def __post_init__(self) -> None:
-        self.postgres = Postgres(self.root / "postgres")
-        self.valkey = Valkey(self.root / "valkey")
-        self.broker = Tansu(self.root / "logs")
+    module = "registration"
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root, SERVICE_WORKERS)
+        self.valkey = Valkey(root / "valkey")
+
+    @property
+    def port(self) -> int:
+        return self.ports[0]
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     @property
-    def database_url(self) -> str:
-        return self.postgres.url("registration")
+    def service_logs(self) -> list[Path]:
+        return [self.root / "logs" / "registration.log"]
 
-    @property
-    def logs(self) -> list[Path]:
-        return [self.root / "logs" / "registration.log", self.root / "postgres.log", self.root / "logs" / "tansu.log",
-                self.root / "valkey.log"]
+    def servers(self) -> list[tuple[str, Server]]:
+        return [("Tansu", self.broker), ("Valkey", self.valkey), ("PostgreSQL", self.postgres)]
 
-    def start(self) -> None:
-        self.postgres.start()
-        self.valkey.start()
-        self.broker.start()
-        asyncio.run(self._create_database())
-        private, public = ensure_key_pair(self.root / "keys")
-        self.env = {**os.environ, "PYTHONUNBUFFERED": "1",
-                    "REGISTRATION_PORT": str(self.port),
-                    "REGISTRATION_DATABASE_URL": self.database_url,
-                    "REGISTRATION_REDIS_URL": self.valkey.url(),
-                    "REGISTRATION_KAFKA_BOOTSTRAP_SERVERS": self.broker.bootstrap_servers,
-                    "REGISTRATION_JWT_PUBLIC_KEY_FILE": str(public),
-                    "REGISTRATION_JWT_PRIVATE_KEY_FILE": str(private),
-                    **{"REGISTRATION_" + name: GENEROUS for name in RATE_SETTINGS}}
-        self.command("seed-demo")
-        self.service = spawn([sys.executable, "-m", "registration"], self.logs[0], env=self.env)
-        self._wait_ready()
+    def settings(self, private_key: Path, public_key: Path) -> dict[str, str]:
+        return {"REGISTRATION_PORT": str(self.port),
+                "REGISTRATION_REDIS_URL": self.valkey.url(),
+                "REGISTRATION_JWT_PRIVATE_KEY_FILE": str(private_key),
+                **{"REGISTRATION_" + name: GENEROUS for name in RATE_SETTINGS}}
 
-    def stop(self) -> None:
-        for what, halt in (("registration", lambda: stop(self.service)), ("Tansu", self.broker.stop),
-                           ("Valkey", self.valkey.stop), ("PostgreSQL", self.postgres.stop)):
-            try:
-                halt()
-            except BaseException as exc:  # keep stopping the others, even on a second Ctrl-C
-                print(f"could not stop {what}: {exc!r}", file=sys.stderr)
+    def instance_label(self, index: int) -> str:
+        return "registration"
 
-    def command(self, *args: str) -> str:
-        """`python -m registration ARGS` with the service's settings."""
-        done = subprocess.run([sys.executable, "-m", "registration", *args], env=self.env, capture_output=True,
-                              text=True, timeout=120, check=False)
-        if done.returncode != 0:
-            raise RuntimeError(f"python -m registration {' '.join(args)} exited with {done.returncode}:\n"
-                               f"{done.stdout[-2000:]}{done.stderr[-2000:]}")
-        return done.stdout.strip()
-
-    def processes(self) -> set[int]:
-        """Process ids of the servers and the service."""
-        found = (self.service, self.postgres.process, self.valkey.process, self.broker.process)
-        return {p.pid for p in found if p is not None}
-
-    async def _create_database(self) -> None:
-        conn = await asyncpg.connect(self.postgres.url())
-        try:
-            await conn.execute('CREATE DATABASE "registration"')
-        finally:
-            await conn.close()
-
-    def _wait_ready(self) -> None:
-        assert self.service is not None
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self.service.poll() is not None:
-                raise RuntimeError(f"the registration service exited with code {self.service.returncode}")
-            try:
-                if httpx.get(self.url + "/readyz", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        raise TimeoutError(f"the registration service was not ready within {READY_TIMEOUT_S:.0f} s")
-
-
-# -- CPU accounting, from /proc -------------------------------------------------------------------
-
-
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def _machine_busy_s() -> float:
-    """CPU seconds the whole machine has spent busy (all cores), from /proc/stat."""
-    # cpu  user nice system idle iowait irq softirq steal guest guest_nice (guest time is inside user)
-    jiffies = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    return (sum(jiffies[:3]) + sum(jiffies[5:8])) / TICK
-
-
-def _cpu_of_trees(roots: set[int], service: int | None) -> tuple[float, float]:
-    """CPU seconds of the live processes descended from `roots` (themselves included; PostgreSQL's backends
-    start sessions of their own, so the tree is followed by parent ids), and of the service alone."""
-    parents: dict[int, int] = {}
-    used: dict[int, float] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # gone meanwhile
-        pid = int(entry.name)
-        parents[pid], used[pid] = int(fields[1]), (int(fields[11]) + int(fields[12])) / TICK
-    members = set(roots) & set(used)
-    grew = True
-    while grew:
-        found = {pid for pid, parent in parents.items() if parent in members} - members
-        members |= found
-        grew = bool(found)
-    return sum(used[pid] for pid in members), used.get(service or -1, 0.0)
-
-
-@dataclass(frozen=True)
-class Cpu:
-    """Cores kept busy during a phase (1.0 = one core), by whom. Processes that ended during the phase
-    (PostgreSQL backends of closed connections) are missed, so "others" is an upper bound."""
-
-    service: float
-    servers: float
-    client: float
-    others: float
-
-    def line(self) -> str:
-        return (f"service {self.service:.0%}, PostgreSQL+Valkey+Tansu {self.servers:.0%}, "
-                f"load generator {self.client:.0%}, other processes {self.others:.0%} (100% = one core)")
-
-
-class CpuMeter:
-    def __init__(self, stack: Stack):
-        self.stack = stack
-        self.start = self._snapshot()
-
-    def _snapshot(self) -> tuple[float, float, float, float, float]:
-        service = self.stack.service.pid if self.stack.service else None
-        stack, alone = _cpu_of_trees(self.stack.processes(), service)
-        return time.perf_counter(), _machine_busy_s(), stack, alone, time.process_time()
-
-    def read(self) -> Cpu:
-        end = self._snapshot()
-        wall, machine, stack, service, client = (b - a for a, b in zip(self.start, end, strict=True))
-        wall = wall or 1e-9
-        return Cpu(service / wall, (stack - service) / wall, client / wall,
-                   max(0.0, machine - stack - client) / wall)
-
-
-# -- the printed table -------------------------------------------------------------------------
-
-
-@dataclass
-class Table:
-    rows: list[tuple[str, str, str]] = field(default_factory=list)
-    failures: list[str] = field(default_factory=list)
-
-    def section(self, title: str) -> None:
-        self.rows.append((title, "", ""))
-
-    def add(self, label: str, value: str, detail: str = "") -> None:
-        self.rows.append(("  " + label, value, detail))
-        print(f"  {label}: {value}  {detail}".rstrip(), flush=True)
-
-    def check(self, ok: bool, what: str) -> str:
-        if not ok:
-            self.failures.append(what)
-        return "ok" if ok else "FAILED"
-
-    def print(self, verdict: bool = True) -> None:
-        width = max(len(r[0]) for r in self.rows) + 2
-        value_width = max(len(r[1]) for r in self.rows) + 2
-        rule = "-" * 100
-        print()
-        for label, value, detail in self.rows:
-            if not label.startswith(" "):  # a section
-                print(f"{rule}\n{label}")
-            else:
-                print(f"{label:<{width}}{value:>{value_width}}  {detail}".rstrip())
-        print(rule)
-        if not verdict:
-            return
-        if self.failures:
-            print("CHECKS FAILED:\n  " + "\n  ".join(self.failures))
-        else:
-            print("all checks passed")
-
-
-def nproc() -> int:
-    """What `nproc` prints: the cores this process may run on."""
-    return len(os.sched_getaffinity(0))
-
-
-def machine_line() -> str:
-    model = ""
-    with contextlib.suppress(OSError, StopIteration):
-        model = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                     if line.startswith("model name"))
-    return f"{model or platform.machine()}, Python {platform.python_version()}, {platform.platform()}"
-
-
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:,.0f} ms" if seconds >= 0.1 else f"{seconds * 1000:.1f} ms"
+    def instance_title(self, index: int) -> str:
+        return "the registration service"
 
 
 # -- closed-loop HTTP load -----------------------------------------------------------------------
 
 
-@dataclass
-class Load:
-    elapsed: float = 0.0
-    latencies: list[float] = field(default_factory=list)
-    statuses: Counter[str] = field(default_factory=Counter)
-    cpu: Cpu | None = None
-
-    @property
-    def ok(self) -> int:
-        return len(self.latencies)
-
-    @property
-    def rate(self) -> float:
-        return self.ok / self.elapsed if self.elapsed else 0.0
-
-    def percentile(self, p: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)] if ordered else float("nan")
-
-    def latency_line(self) -> str:
-        return " / ".join(ms(self.percentile(p)) for p in (50, 95, 99))
-
-    def errors(self, ok_status: int) -> str:
-        bad = {status: n for status, n in sorted(self.statuses.items()) if status != str(ok_status)}
-        return ", ".join(f"{status}: {n}" for status, n in bad.items()) or "none"
-
-
 Request = Callable[[httpx.AsyncClient, int], Awaitable[httpx.Response]]
 
 
-async def run_workers(workers: list[Coroutine[Any, Any, None]], limit_s: float) -> None:
-    """Run the workers to their end; the first failure, the time limit or Ctrl-C cancels the others."""
-    tasks = [asyncio.create_task(w) for w in workers]
-    try:
-        done, pending = await asyncio.wait(tasks, timeout=limit_s, return_when=asyncio.FIRST_EXCEPTION)
-        for task in done:
-            task.result()  # raises the worker's exception, if any
-        if pending:
-            raise TimeoutError(f"{len(pending)} workers still busy after {limit_s:.0f} s")
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-
-
-async def closed_loop(stack: Stack, request: Request, ok_status: int, concurrency: int, seconds: float,
-                      warm_up: int = 0) -> Load:
+async def httpx_closed_loop(stack: Stack, request: Request, ok_status: int, concurrency: int, seconds: float,
+                           warm_up: int = 0) -> Load:
     """`concurrency` workers, each with its own client and connection, each sending its next request
     as soon as the last is answered, until `seconds` have passed (requests in flight then are awaited)."""
     clients = [httpx.AsyncClient(base_url=stack.url, timeout=REQUEST_TIMEOUT_S,
@@ -390,12 +178,8 @@ async def closed_loop(stack: Stack, request: Request, ok_status: int, concurrenc
         counter = itertools.count()
         for _ in range(warm_up):
             await request(clients[0], next(counter))
-        load = Load()
-        meter = CpuMeter(stack)
-        start = time.perf_counter()
-        deadline = start + seconds
 
-        async def worker(client: httpx.AsyncClient) -> None:
+        async def worker(client: httpx.AsyncClient, load: Load, deadline: float) -> None:
             while time.perf_counter() < deadline:
                 index = next(counter)
                 if index >= MAX_REQUESTS:
@@ -410,10 +194,8 @@ async def closed_loop(stack: Stack, request: Request, ok_status: int, concurrenc
                 if status == str(ok_status):
                     load.latencies.append(took)
 
-        await run_workers([worker(c) for c in clients], seconds + REQUEST_TIMEOUT_S + 10)
-        load.elapsed = time.perf_counter() - start
-        load.cpu = meter.read()
-        return load
+        return await timed_load(stack, seconds, REQUEST_TIMEOUT_S + 10,
+                                lambda load, deadline: [worker(c, load, deadline) for c in clients])
     finally:
         await asyncio.gather(*(c.aclose() for c in clients), return_exceptions=True)
 
@@ -537,56 +319,21 @@ async def bp_units(stack: Stack) -> list[str]:
     return [r["code"] for r in rows]
 
 
-async def raw_closed_loop(stack: Stack, concurrency: int, seconds: float) -> Load:
-    """GET /healthz over plain keep-alive HTTP/1.1 connections (asyncio streams): a client so light that the
-    figure is the server's, where httpx's own cost per request caps the other figure on a small machine."""
-    request = f"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{stack.port}\r\n\r\n".encode()
-    load = Load()
-
-    async def worker(deadline: float) -> None:
-        reader, writer = await asyncio.open_connection("127.0.0.1", stack.port)
-        try:
-            while time.perf_counter() < deadline:
-                await one(reader, writer)
-        except (OSError, asyncio.IncompleteReadError) as exc:  # the connection is gone: this worker stops
-            load.statuses[type(exc).__name__] += 1
-        finally:
-            writer.close()
-
-    async def one(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        began = time.perf_counter()
-        writer.write(request)
-        head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
-        fields = {name.strip().lower(): value for name, _, value in (line.partition(":") for line in head[1:])}
-        if "content-length" not in fields:
-            raise RuntimeError(f"/healthz answered without content-length: {head}")
-        await reader.readexactly(int(fields["content-length"]))
-        status = head[0].split()[1]
-        load.statuses[status] += 1
-        if status == "200":
-            load.latencies.append(time.perf_counter() - began)
-
-    meter = CpuMeter(stack)
-    start = time.perf_counter()
-    await run_workers([worker(start + seconds) for _ in range(concurrency)], seconds + REQUEST_TIMEOUT_S)
-    load.elapsed = time.perf_counter() - start
-    load.cpu = meter.read()
-    return load
-
-
 async def healthz_baselines(stack: Stack, table: Table, concurrency: int, seconds: float) -> tuple[float, float]:
     """GET /healthz with httpx clients, then with the raw client; returns both rates."""
     async def get(client: httpx.AsyncClient, _: int) -> httpx.Response:
         return await client.get("/healthz")
 
     rates = []
-    for label, load in (("GET /healthz, httpx", await closed_loop(stack, get, 200, concurrency, seconds)),
-                        ("GET /healthz, raw HTTP/1.1", await raw_closed_loop(stack, concurrency, seconds))):
+    request = http("GET", "/healthz", host=f"127.0.0.1:{stack.port}")
+    for label, load in (("GET /healthz, httpx", await httpx_closed_loop(stack, get, 200, concurrency, seconds)),
+                        ("GET /healthz, raw HTTP/1.1",
+                         await closed_loop(stack, lambda _: request, 10**9, concurrency, seconds, "200"))):
         table.add(label, f"{load.rate:,.0f} req/s",
                   f"{load.ok:,} in {load.elapsed:.1f} s, {concurrency} workers; p50/p95/p99 {load.latency_line()}; "
                   f"errors {load.errors(200)}")
         if load.cpu:
-            table.add("CPU", "", load.cpu.line())
+            table.add("CPU", "", load.cpu.line(SERVERS))
         rates.append(load.rate)
     return rates[0], rates[1]
 
@@ -598,13 +345,13 @@ async def registrations(stack: Stack, table: Table, units: list[str], concurrenc
     async def register(client: httpx.AsyncClient, index: int) -> httpx.Response:
         return await client.post("/participants", json=registration_body(rng, REGISTER_BASE + index, units))
 
-    load = await closed_loop(stack, register, 201, concurrency, seconds, warm_up=2)
+    load = await httpx_closed_loop(stack, register, 201, concurrency, seconds, warm_up=2)
     table.add("POST /participants", f"{load.rate:,.1f} reg/s",
               f"{load.ok:,} registered in {load.elapsed:.1f} s, {concurrency} workers")
     table.add("latency p50 / p95 / p99", load.latency_line())
     table.add("errors by status", load.errors(201), f"of {sum(load.statuses.values()):,} requests")
     if load.cpu:
-        table.add("CPU", "", load.cpu.line())
+        table.add("CPU", "", load.cpu.line(SERVERS))
     table.add("vs argon2id in 1 process", f"{load.rate / argon2_rate:.0%}" if argon2_rate else "n/a",
               "of the hash rate (the ceiling, on purpose)")
     table.add("vs GET /healthz", f"{load.rate / healthz[1]:.2%}" if healthz[1] else "n/a",
@@ -642,16 +389,7 @@ async def stored(stack: Stack, numbers: range, operator_id: str) -> tuple[int, i
 
 async def drain(stack: Stack, table: Table) -> None:
     """How long the outbox relay takes to publish the imported events to the broker."""
-    conn = await asyncpg.connect(stack.database_url)
-    try:
-        start = time.perf_counter()
-        first = left = await conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
-        while left and time.perf_counter() - start < DRAIN_TIMEOUT_S:
-            await asyncio.sleep(0.25)
-            left = await conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
-        took = time.perf_counter() - start
-    finally:
-        await conn.close()
+    first, took, left = await drain_outbox(stack.database_url, DRAIN_POLL_S)
     if not first:
         table.add("outbox relay to Tansu", "drained", "no event was waiting any more")
         return
@@ -717,7 +455,7 @@ async def import_roster(stack: Stack, table: Table, kind: str, count: int, base:
     table.add(f"POST /units/{ROSTER_UNIT}/roster ({kind.upper()})", f"{took:.1f} s",
               f"upload to answer; {count / took:,.0f} rows/s; "
               f"target 100,000 in {IMPORT_TARGET_S:.0f} s ({target_rate:,.0f} rows/s): {verdict}")
-    table.add("CPU", "", cpu.line())
+    table.add("CPU", "", cpu.line(SERVERS))
     created, rejected = summary.get("created"), summary.get("rejected")
     table.add("answer", f"created {created:,}" if isinstance(created, int) else f"created {created}",
               f"rejected {rejected}; "
@@ -751,11 +489,11 @@ async def http_phases(stack: Stack, table: Table, args: argparse.Namespace, argo
 def service_log_summary(stack: Stack, table: Table) -> None:
     """What the service logged during the run: warnings, errors, and the outbox relay's replays."""
     try:
-        lines = stack.logs[0].read_text(errors="replace").splitlines()
+        lines = stack.service_logs[0].read_text(errors="replace").splitlines()
     except OSError as exc:
         table.add("service log", "unreadable", repr(exc))
         return
-    levels = Counter(m[1] for m in (re.search(r'"level": "(\w+)"', line) for line in lines) if m)
+    levels = log_levels(lines)
     table.add("warnings / errors logged", f"{levels['warning']:,} / {levels['error'] + levels['critical']:,}")
     replays = [line for line in lines if "broker lost its data" in line]
     again = sum(int(m[1]) for m in (re.search(r'"UPDATE (\d+)"', line) for line in replays) if m)
@@ -784,67 +522,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _terminate(signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
-def tail(path: Path, lines: int = 30) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")  # platformdirs, as root without a session
-    signal.signal(signal.SIGTERM, _terminate)
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored (`cmd &`)
-    root = Path(tempfile.mkdtemp(prefix="bench-registration-"))
-    stack = Stack(root)
-    table = Table()
-    table.section("Registration service benchmark")
-    table.add("machine", f"nproc {nproc()}", machine_line())
+    prepare_process()
+    stack = Stack(Path(tempfile.mkdtemp(prefix="bench-registration-")))
+    table = Table.headed("Registration service benchmark", widen_for_titles=True)
     table.add("service", f"{SERVICE_WORKERS} process", f"python -m registration (uvicorn), rate limits {GENEROUS}, "
               "on loopback with PostgreSQL, Valkey and Tansu on the same machine")
-    load_before = os.getloadavg()[0]
-    code = 1
-    try:
-        print(f"starting PostgreSQL, Valkey, Tansu and the registration service in {root}", flush=True)
-        began = time.perf_counter()
-        stack.start()
-        print(f"ready in {time.perf_counter() - began:.1f} s", flush=True)
+
+    def measure() -> None:
         table.section("Baselines")
         argon2_rate = argon2_baselines(table, args.argon2_seconds)
         asyncio.run(http_phases(stack, table, args, argon2_rate))
-        table.section("The service's log and the machine during the run")
-        service_log_summary(stack, table)
-        table.add("load average", f"{os.getloadavg()[0]:.2f}", f"1 min, at the end ({load_before:.2f} at the start;"
-                  f" {nproc()} cores)")
-        table.print()
-        code = 1 if table.failures else 0
-    except KeyboardInterrupt:
-        print("\ninterrupted: stopping every process", file=sys.stderr)
-        code = 130
-    except Exception as exc:
-        if not isinstance(exc, RuntimeError | TimeoutError):  # ours say what happened; others need their trace
-            traceback.print_exc()
-        print(f"\nbenchmark failed: {exc}", file=sys.stderr)
-        for log in stack.logs[:2]:  # the service's and PostgreSQL's
-            if log.exists() and log.stat().st_size:
-                print(f"\n--- last lines of {log} ---\n{tail(log)}", file=sys.stderr)
-        if len(table.rows) > 3:
-            print("\nfigures measured before the failure:", file=sys.stderr)
-            table.print(verdict=False)
-    finally:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # stop everything before giving in to another signal
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        stack.stop()
-        if args.keep:
-            print(f"kept {root}")
-        else:
-            shutil.rmtree(root, ignore_errors=True)
-    return code
+
+    return run_benchmark(stack, table, "PostgreSQL, Valkey, Tansu and the registration service", measure,
+                         lambda: service_log_summary(stack, table), args.keep)
 
 
 if __name__ == "__main__":

@@ -37,17 +37,12 @@ import importlib.util
 import itertools
 import json
 import math
-import os
 import random
 import re
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
-import traceback
-import warnings
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -56,26 +51,30 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-import httpx
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
-from benchmarks.registration import (
-    TICK,
+from benchmarks.common import (
+    REQUEST_TIMEOUT_S,
+    Answer,
+    Connection,
     Cpu,
     CpuMeter,
     Load,
+    ServiceStack,
     Table,
-    _cpu_of_trees,
-    _machine_busy_s,
-    _terminate,
-    machine_line,
+    closed_loop,
+    drain_outbox,
+    log_levels,
     ms,
-    nproc,
+    open_connections,
+    prepare_process,
+    run_benchmark,
     run_workers,
-    tail,
+    timed_load,
 )
+from benchmarks.common import http as common_http
 from contracts import AttemptSubmitted, encode, wrap
 from contracts.events import AnswerGiven
 from contracts.topics import ATTEMPTS
@@ -83,18 +82,13 @@ from exam.demo import CONTEST_ID
 from exam.settings import ExamSettings
 from kit.kafka import new_producer
 from kit.outbox import BATCH_SIZE
-from localstack.keys import ensure_key_pair
-from localstack.processes import free_port, spawn, stop
-from localstack.servers import Postgres, Tansu
 from registration.tokens import issue
 
 ROUND_ID = f"{CONTEST_ID}-tuan-1"
 ANSWERS_SAVED = 5  # answers saved per attempt before it is submitted, in one PUT
 TOKEN_TTL_S = 4 * 3600
-READY_TIMEOUT_S = 120.0
-REQUEST_TIMEOUT_S = 60.0  # a closed-loop phase fails when a request is still unanswered this long after its end
 PREPARE_LIMIT_S = 900.0
-DRAIN_TIMEOUT_S = 120.0
+DRAIN_POLL_S = 0.1
 OPEN_GRACE_S = 10.0  # an open-loop phase stops at --seconds + max(this, --seconds); what is left is reported
 CAPACITY_MARGIN = 1.5  # attempts prepared for an open-loop phase: the best rate so far x its time limit x this
 STALE_MARGIN_S = 60  # attempts this close to their deadline are not submitted
@@ -106,6 +100,7 @@ SCRATCH_TOPIC = "bench.scratch.v1"
 TARGET_RATE = 3000.0
 TARGET_P99_RATE = 2000
 TARGET_P99_S = 0.150
+SERVERS = "PostgreSQL+Tansu"  # as the CPU lines name them
 PROFILE_RATE_HZ = 200
 # py-spy's default mode stops the process for every sample, and reads all 41 threads (uvicorn's loop and anyio's
 # pool): on 2 cores that took a whole core and cut the service's rate tenfold. Not stopping it, and keeping only
@@ -116,130 +111,27 @@ UNIT_CODES = ["BP-STTTT", "BP-SNV", "BP-DX", "BP-BL", "BP-PL", "BP-CT", "BP-HQ",
 # -- the stack: PostgreSQL, Tansu and the exam service --------------------------------------------
 
 
-@dataclass
-class ExamStack:
-    root: Path
-    workers: int = 1
-    pool_size: int | None = None
-    ports: list[int] = field(default_factory=list)
-    services: list[subprocess.Popen[bytes]] = field(default_factory=list)
-    env: dict[str, str] = field(default_factory=dict)
-    private_key: str = ""
+class ExamStack(ServiceStack):
+    """PostgreSQL and Tansu (the exam service uses no Valkey), and `workers` instances of the exam service."""
 
-    def __post_init__(self) -> None:
-        self.postgres = Postgres(self.root / "postgres")
-        self.broker = Tansu(self.root / "logs")
-        while len(self.ports) < self.workers:
-            port = free_port()
-            if port not in self.ports:
-                self.ports.append(port)
+    module = "exam"
+    databases = (SCRATCH_DATABASE,)
 
-    @property
-    def database_url(self) -> str:
-        return self.postgres.url("exam")
+    def __init__(self, root: Path, workers: int = 1, pool_size: int | None = None) -> None:
+        super().__init__(root, workers)
+        self.pool_size = pool_size
+        self.private_key = ""
 
-    @property
-    def logs(self) -> list[Path]:
-        """The services' logs, then PostgreSQL's and Tansu's."""
-        return [*self.service_logs, self.root / "postgres.log", self.root / "logs" / "tansu.log"]
-
-    @property
-    def service_logs(self) -> list[Path]:
-        return [self.root / "logs" / f"exam-{i + 1}.log" for i in range(self.workers)]
-
-    @property
-    def service_pids(self) -> list[int]:
-        return [p.pid for p in self.services]
-
-    def start(self) -> None:
-        self.postgres.start()
-        self.broker.start()
-        asyncio.run(self._create_databases())
-        private, public = ensure_key_pair(self.root / "keys")
-        self.private_key = private.read_text()
-        self.env = {**os.environ, "PYTHONUNBUFFERED": "1",
-                    "EXAM_DATABASE_URL": self.database_url,
-                    "EXAM_KAFKA_BOOTSTRAP_SERVERS": self.broker.bootstrap_servers,
-                    "EXAM_JWT_PUBLIC_KEY_FILE": str(public)}
-        if self.pool_size:
-            self.env["EXAM_DATABASE_POOL_SIZE"] = str(self.pool_size)
-        self.command("seed-demo")
-        for port, log in zip(self.ports, self.service_logs, strict=True):
-            self.services.append(spawn([sys.executable, "-m", "exam"], log, env={**self.env, "EXAM_PORT": str(port)}))
-        for index in range(self.workers):
-            self._wait_ready(index)
-
-    def stop(self) -> None:
-        halts = [(f"exam {i + 1}", lambda p=p: stop(p)) for i, p in enumerate(self.services)]
-        for what, halt in (*halts, ("Tansu", self.broker.stop), ("PostgreSQL", self.postgres.stop)):
-            try:
-                halt()
-            except BaseException as exc:  # keep stopping the others, even on a second Ctrl-C
-                print(f"could not stop {what}: {exc!r}", file=sys.stderr)
-
-    def command(self, *args: str) -> str:
-        """`python -m exam ARGS` with the service's settings."""
-        done = subprocess.run([sys.executable, "-m", "exam", *args], env=self.env, capture_output=True, text=True,
-                              timeout=120, check=False)
-        if done.returncode != 0:
-            raise RuntimeError(f"python -m exam {' '.join(args)} exited with {done.returncode}:\n"
-                               f"{done.stdout[-2000:]}{done.stderr[-2000:]}")
-        return done.stdout.strip()
-
-    def processes(self) -> set[int]:
-        """Process ids of the servers and the service instances."""
-        found = (*self.services, self.postgres.process, self.broker.process)
-        return {p.pid for p in found if p is not None}
-
-    async def _create_databases(self) -> None:
-        conn = await asyncpg.connect(self.postgres.url())
-        try:
-            for name in ("exam", SCRATCH_DATABASE):
-                await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
-
-    def _wait_ready(self, index: int) -> None:
-        service, url = self.services[index], f"http://127.0.0.1:{self.ports[index]}/readyz"
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if service.poll() is not None:
-                raise RuntimeError(f"exam instance {index + 1} exited with code {service.returncode}")
-            try:
-                if httpx.get(url, timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        raise TimeoutError(f"exam instance {index + 1} was not ready within {READY_TIMEOUT_S:.0f} s")
+    def settings(self, private_key: Path, public_key: Path) -> dict[str, str]:
+        self.private_key = private_key.read_text()
+        return {"EXAM_DATABASE_POOL_SIZE": str(self.pool_size)} if self.pool_size else {}
 
 
-# -- CPU accounting (the registration benchmark's, with several service processes) -----------------
-
-
-def _process_cpu_s(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / TICK
-
-
-class Meter(CpuMeter):
-    """Cores kept busy by the service instances (together), PostgreSQL + Tansu, this process and the rest."""
-
-    stack: ExamStack  # type: ignore[assignment]
-
-    def _snapshot(self) -> tuple[float, float, float, float, float]:
-        stack, _ = _cpu_of_trees(self.stack.processes(), None)
-        service = sum(_process_cpu_s(pid) for pid in self.stack.service_pids)
-        return time.perf_counter(), _machine_busy_s(), stack, service, time.process_time()
+# -- CPU lines and requests as this benchmark writes them ----------------------------------------
 
 
 def cpu_line(cpu: Cpu, workers: int) -> str:
-    return (f"service {cpu.service:.0%} ({workers} process{'es' if workers > 1 else ''}), PostgreSQL+Tansu "
-            f"{cpu.servers:.0%}, load generator {cpu.client:.0%}, other processes {cpu.others:.0%} "
-            "(100% = one core)")
+    return cpu.line(SERVERS, workers)
 
 
 def cpu_per_request(cpu: Cpu, elapsed: float, count: int) -> str:
@@ -251,134 +143,12 @@ def cpu_per_request(cpu: Cpu, elapsed: float, count: int) -> str:
             f"load generator {cpu.client * each:.3f} ms")
 
 
-class Report(Table):
-    """The registration benchmark's table; its columns fit the figures, not the (long) section titles."""
-
-    def print(self, verdict: bool = True) -> None:
-        figures = [r for r in self.rows if r[0].startswith(" ")] or [("", "", "")]
-        width = max(len(r[0]) for r in figures) + 2
-        value_width = max(len(r[1]) for r in figures) + 2
-        rule = "-" * 100
-        print()
-        for label, value, detail in self.rows:
-            if not label.startswith(" "):
-                print(f"{rule}\n{label}")
-            else:
-                print(f"{label:<{width}}{value:>{value_width}}  {detail}".rstrip())
-        print(rule)
-        if verdict:
-            print("CHECKS FAILED:\n  " + "\n  ".join(self.failures) if self.failures else "all checks passed")
-
-
-# -- a raw keep-alive HTTP/1.1 client ------------------------------------------------------------
-
-
 def http(method: str, path: str, token: str | None = None, body: bytes | None = None) -> bytes:
     """One request as bytes, ready to write on any connection to any instance."""
-    lines = [f"{method} {path} HTTP/1.1", "Host: exam"]
-    if token:
-        lines.append(f"Authorization: Bearer {token}")
-    if body is not None:
-        lines += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode() + (body or b"")
+    return common_http(method, path, token, body, host="exam")
 
 
-class Connection:
-    """One keep-alive HTTP/1.1 connection on asyncio streams: light enough that the figures are the server's
-    (httpx costs more per request than the server on a small machine, as benchmarks.registration found)."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-
-    async def open(self) -> None:
-        self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
-
-    def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-        self.reader = self.writer = None
-
-    async def send(self, request: bytes) -> tuple[str, bytes]:
-        """The status ("200") and body; on a broken connection the exception's name, and a new connection next."""
-        try:
-            if self.writer is None:
-                await self.open()
-            assert self.reader is not None and self.writer is not None
-            self.writer.write(request)
-            head = await self.reader.readuntil(b"\r\n\r\n")
-            status, lowered = head[9:12].decode(), head.lower()
-            at = lowered.find(b"\r\ncontent-length:")
-            if at >= 0:
-                length = int(lowered[at + 17:lowered.index(b"\r\n", at + 2)])
-                body = await self.reader.readexactly(length) if length else b""
-            elif b"\r\ntransfer-encoding: chunked" in lowered:
-                body = await self._chunked()
-            else:
-                body = b""
-            if b"\r\nconnection: close" in lowered:
-                self.close()
-            return status, body
-        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as exc:
-            self.close()
-            return type(exc).__name__, b""
-
-    async def _chunked(self) -> bytes:
-        assert self.reader is not None
-        parts = []
-        while size := int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16):
-            parts.append((await self.reader.readexactly(size + 2))[:-2])
-        await self.reader.readuntil(b"\r\n")  # no trailers
-        return b"".join(parts)
-
-
-Answer = Callable[[int, str, bytes], None]
-
-
-async def open_connections(stack: ExamStack, count: int) -> list[Connection]:
-    """`count` connections, spread round-robin over the service's instances, open before any clock starts."""
-    connections = [Connection(stack.ports[i % len(stack.ports)]) for i in range(count)]
-    await asyncio.gather(*(c.open() for c in connections))
-    return connections
-
-
-async def closed_loop(stack: ExamStack, request_for: Callable[[int], bytes | None], count: int, concurrency: int,
-                      seconds: float, ok: str, on_answer: Answer | None = None) -> Load:
-    """`concurrency` connections, each sending its next request as soon as the last is answered: requests
-    0, 1, 2... of `count` (a connection stops when `request_for` has none), until they are all answered or
-    `seconds` have passed (requests in flight then are awaited). `on_answer(index, status, body)` sees every
-    answer."""
-    connections = await open_connections(stack, concurrency)
-    try:
-        load = Load()
-        counter = itertools.count()
-        meter = Meter(stack)
-        start = time.perf_counter()
-        deadline = start + seconds
-
-        async def worker(conn: Connection) -> None:
-            while time.perf_counter() < deadline:
-                index = next(counter)
-                request = request_for(index) if index < count else None
-                if request is None:
-                    return
-                began = time.perf_counter()
-                status, body = await conn.send(request)
-                took = time.perf_counter() - began
-                load.statuses[status] += 1
-                if status == ok:
-                    load.latencies.append(took)
-                if on_answer is not None:
-                    on_answer(index, status, body)
-
-        await run_workers([worker(c) for c in connections], seconds + REQUEST_TIMEOUT_S)
-        load.elapsed = time.perf_counter() - start
-        load.cpu = meter.read()
-        return load
-    finally:
-        for conn in connections:
-            conn.close()
+# -- open-loop HTTP load ------------------------------------------------------------------------
 
 
 NOT_SENT = "not sent by the time limit"
@@ -417,7 +187,7 @@ async def open_loop(stack: ExamStack, request_for: Callable[[int], bytes | None]
     queues: list[asyncio.Queue[tuple[int, float]]] = [asyncio.Queue() for _ in range(ports)]
     load = OpenLoad(offered=rate, scheduled=count)
     in_flight = 0
-    meter = Meter(stack)
+    meter = CpuMeter(stack)
     start = time.perf_counter()
     last = start
 
@@ -625,20 +395,15 @@ async def commit_baseline(stack: ExamStack, table: Table, seconds: float) -> flo
         await conns[0].execute("CREATE TABLE IF NOT EXISTS writes (id bigserial PRIMARY KEY, at timestamptz NOT NULL"
                                " DEFAULT now(), payload text NOT NULL)")
         payload = "x" * 200
-        load = Load()
-        meter = Meter(stack)
-        start = time.perf_counter()
-        deadline = start + seconds
 
-        async def writer(conn: asyncpg.Connection) -> None:
+        async def writer(conn: asyncpg.Connection, load: Load, deadline: float) -> None:
             while time.perf_counter() < deadline:
                 began = time.perf_counter()
                 await conn.execute("INSERT INTO writes (payload) VALUES ($1)", payload)
                 load.latencies.append(time.perf_counter() - began)
 
-        await run_workers([writer(c) for c in conns], seconds + REQUEST_TIMEOUT_S)
-        load.elapsed = time.perf_counter() - start
-        cpu = meter.read()
+        load = await timed_load(stack, seconds, REQUEST_TIMEOUT_S,
+                                lambda load, deadline: [writer(c, load, deadline) for c in conns])
         settings = {r["name"]: r["setting"] for r in await conns[0].fetch(
             "SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'wal_sync_method',"
             " 'commit_delay')")}
@@ -647,7 +412,8 @@ async def commit_baseline(stack: ExamStack, table: Table, seconds: float) -> flo
     table.add("PostgreSQL INSERT + COMMIT", f"{load.rate:,.0f} commits/s",
               f"{load.ok:,} in {load.elapsed:.1f} s, {PG_CONNECTIONS} asyncpg connections, autocommit; p50/p95/p99 "
               f"{load.latency_line()}; " + ", ".join(f"{k}={v}" for k, v in sorted(settings.items())))
-    table.add("CPU", "", cpu_line(cpu, len(stack.ports)))
+    if load.cpu:
+        table.add("CPU", "", cpu_line(load.cpu, len(stack.ports)))
     return load.rate
 
 
@@ -700,7 +466,7 @@ async def produce_baseline(stack: ExamStack, table: Table, seconds: float) -> fl
         await (await producer.send(SCRATCH_TOPIC, value, key=b"warm-up"))  # metadata before the clock
         best = 0.0
         for in_flight in (1, BROKER_IN_FLIGHT):
-            meter = Meter(stack)
+            meter = CpuMeter(stack)
             produced, elapsed = await produce_for(producer, value, in_flight, seconds)
             cpu = meter.read()
             rate = produced / elapsed
@@ -795,16 +561,7 @@ async def outbox_waiting(stack: ExamStack) -> int:
 
 async def drain(stack: ExamStack) -> tuple[int, float, int]:
     """Wait for the outbox relay to publish everything: (rows waiting at first, seconds taken, rows left)."""
-    conn = await asyncpg.connect(stack.database_url)
-    try:
-        start = time.perf_counter()
-        first = left = int(await conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL"))
-        while left and time.perf_counter() - start < DRAIN_TIMEOUT_S:
-            await asyncio.sleep(0.1)
-            left = int(await conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL"))
-        return first, time.perf_counter() - start, left
-    finally:
-        await conn.close()
+    return await drain_outbox(stack.database_url, DRAIN_POLL_S)
 
 
 async def finish_phase(stack: ExamStack, table: Table, phase: Phase, baselines: Baselines) -> None:
@@ -1158,7 +915,7 @@ def service_log_summary(stack: ExamStack, table: Table) -> None:
         except OSError as exc:
             table.add("service log", "unreadable", repr(exc))
             continue
-        levels.update(m[1] for m in (re.search(r'"level": "(\w+)"', line) for line in lines) if m)
+        levels.update(log_levels(lines))
         relay.update(m[1] for m in (re.search(r'"msg": "((?:outbox relay|broker lost)[^"]*)"', line)
                                     for line in lines) if m)
     table.add("warnings / errors logged", f"{levels['warning']:,} / {levels['error'] + levels['critical']:,}",
@@ -1201,9 +958,7 @@ def uvicorn_flavour() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")  # platformdirs, as root without a session
-    signal.signal(signal.SIGTERM, _terminate)
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored (`cmd &`)
+    prepare_process()
     profile = None
     if args.profile:
         spy = find_py_spy()
@@ -1211,51 +966,15 @@ def main(argv: list[str] | None = None) -> int:
             print("--profile needs py-spy: .venv/bin/pip install py-spy", file=sys.stderr)
             return 2
         profile = Profiler(args.profile.resolve(), spy)
-    root = Path(tempfile.mkdtemp(prefix="bench-submissions-"))
-    stack = ExamStack(root, args.workers, args.pool_size)
-    table = Report()
-    table.section("Exam submissions benchmark")
-    table.add("machine", f"nproc {nproc()}", machine_line())
+    stack = ExamStack(Path(tempfile.mkdtemp(prefix="bench-submissions-")), args.workers, args.pool_size)
+    table = Table.headed("Exam submissions benchmark")
     pool = args.pool_size or ExamSettings.model_fields["database_pool_size"].default
     table.add("service", f"{args.workers} process{'es' if args.workers > 1 else ''}",
               f"python -m exam (uvicorn: {uvicorn_flavour()}), database pool {pool} each, with PostgreSQL and Tansu "
               "on the same machine, on loopback")
-    load_before = os.getloadavg()[0]
-    code = 1
-    try:
-        print(f"starting PostgreSQL, Tansu and {args.workers} exam instance(s) in {root}", flush=True)
-        began = time.perf_counter()
-        stack.start()
-        print(f"ready in {time.perf_counter() - began:.1f} s", flush=True)
-        asyncio.run(run(stack, table, args, profile))
-        table.section("The service's log and the machine during the run")
-        service_log_summary(stack, table)
-        table.add("load average", f"{os.getloadavg()[0]:.2f}", f"1 min, at the end ({load_before:.2f} at the start;"
-                  f" {nproc()} cores); whole run {time.perf_counter() - began:.0f} s")
-        table.print()
-        code = 1 if table.failures else 0
-    except KeyboardInterrupt:
-        print("\ninterrupted: stopping every process", file=sys.stderr)
-        code = 130
-    except Exception as exc:
-        if not isinstance(exc, RuntimeError | TimeoutError):  # ours say what happened; others need their trace
-            traceback.print_exc()
-        print(f"\nbenchmark failed: {exc}", file=sys.stderr)
-        for log in (*stack.service_logs, stack.root / "postgres.log"):
-            if log.exists() and log.stat().st_size:
-                print(f"\n--- last lines of {log} ---\n{tail(log)}", file=sys.stderr)
-        if len(table.rows) > 3:
-            print("\nfigures measured before the failure:", file=sys.stderr)
-            table.print(verdict=False)
-    finally:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # stop everything before giving in to another signal
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        stack.stop()
-        if args.keep:
-            print(f"kept {root}")
-        else:
-            shutil.rmtree(root, ignore_errors=True)
-    return code
+    return run_benchmark(stack, table, f"PostgreSQL, Tansu and {args.workers} exam instance(s)",
+                         lambda: asyncio.run(run(stack, table, args, profile)),
+                         lambda: service_log_summary(stack, table), args.keep, whole_run=True)
 
 
 if __name__ == "__main__":
