@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncpg
 from fastapi import APIRouter, Request, Response
 
 from kit.deps import Conn, RuntimeDep
@@ -31,30 +32,17 @@ async def log_in(command: LogIn, request: Request, conn: Conn, runtime: RuntimeD
 async def request_log_in_code(command: RequestCode, request: Request, conn: Conn,
                               runtime: RuntimeDep) -> dict[str, str]:
     """Send a log-in code. The answer is the same whether the phone is registered or not."""
-    s = runtime.settings
-    await _limit(runtime, request, command.phone, s.rate_codes_per_phone, s.rate_codes_per_client)
-    row = await participants.by_phone(conn, command.phone)
-    if row is not None:
-        await codes.send(conn, s, row["id"], "log_in", "sms", row["phone"])
-        runtime.wake_relay()
-    return {"status": "sent_if_registered"}
+    return await _send_code(runtime, request, conn, command.phone, "log_in")
 
 
 @router.post("/sessions/with-code", response_model=Session)
 async def log_in_with_code(command: LogInWithCode, request: Request, conn: Conn, runtime: RuntimeDep) -> Session:
-    s = runtime.settings
-    await _limit(runtime, request, command.phone, s.rate_login_per_phone, s.rate_login_per_client)
-    row = await participants.by_phone(conn, command.phone)
-    if row is None:
-        raise codes.WRONG
-    if row["consented_at"] is None and not command.consent:
-        # Pre-registered by their unit: the person agrees to the data terms at their first log-in.
-        raise Problem(422, "consent_required", "Bạn cần đồng ý với điều khoản xử lý dữ liệu cá nhân để tiếp tục.")
-    await codes.check(conn, row["id"], "log_in", command.code)
+    row = await _person_with_code(runtime, request, conn, command.phone, command.code, "log_in",
+                                  consent=command.consent)
     # The code reached the phone: that verifies the phone too.
     await conn.execute("UPDATE participants SET phone_verified_at = coalesce(phone_verified_at, now()),"
                        " consented_at = coalesce(consented_at, now()) WHERE id = $1", row["id"])
-    return await sessions.open_session(conn, s, row["id"])
+    return await sessions.open_session(conn, runtime.settings, row["id"])
 
 
 @router.post("/sessions/refresh", response_model=Session)
@@ -71,27 +59,41 @@ async def log_out(command: RefreshSession, conn: Conn) -> Response:
 @router.post("/password-resets", status_code=202)
 async def request_password_reset(command: RequestCode, request: Request, conn: Conn,
                                  runtime: RuntimeDep) -> dict[str, str]:
-    s = runtime.settings
-    await _limit(runtime, request, command.phone, s.rate_codes_per_phone, s.rate_codes_per_client)
-    row = await participants.by_phone(conn, command.phone)
-    if row is not None:
-        await codes.send(conn, s, row["id"], "reset_password", "sms", row["phone"])
-        runtime.wake_relay()
-    return {"status": "sent_if_registered"}
+    return await _send_code(runtime, request, conn, command.phone, "reset_password")
 
 
 @router.post("/password-resets/confirm", response_model=Session)
 async def reset_password(command: ResetPassword, request: Request, conn: Conn, runtime: RuntimeDep) -> Session:
-    s = runtime.settings
-    await _limit(runtime, request, command.phone, s.rate_login_per_phone, s.rate_login_per_client)
-    row = await participants.by_phone(conn, command.phone)
-    if row is None:
-        raise codes.WRONG
-    await codes.check(conn, row["id"], "reset_password", command.code)
+    row = await _person_with_code(runtime, request, conn, command.phone, command.code, "reset_password")
     password_hash = await participants.hash_password(command.new_password)
     async with conn.transaction():
         await conn.execute("UPDATE participants SET password_hash = $2,"
                            " phone_verified_at = coalesce(phone_verified_at, now()) WHERE id = $1",
                            row["id"], password_hash)
         await sessions.log_out_everywhere(conn, row["id"])
-    return await sessions.open_session(conn, s, row["id"])
+    return await sessions.open_session(conn, runtime.settings, row["id"])
+
+
+async def _send_code(runtime: RuntimeDep, request: Request, conn: Conn, phone: str, purpose: str) -> dict[str, str]:
+    """The same answer whether the phone is registered or not: the form reveals no accounts."""
+    s = runtime.settings
+    await _limit(runtime, request, phone, s.rate_codes_per_phone, s.rate_codes_per_client)
+    row = await participants.by_phone(conn, phone)
+    if row is not None:
+        await codes.send(conn, s, row["id"], purpose, "sms", row["phone"])
+        runtime.wake_relay()
+    return {"status": "sent_if_registered"}
+
+
+async def _person_with_code(runtime: RuntimeDep, request: Request, conn: Conn, phone: str, code: str, purpose: str,
+                            consent: bool = True) -> asyncpg.Record:
+    s = runtime.settings
+    await _limit(runtime, request, phone, s.rate_login_per_phone, s.rate_login_per_client)
+    row = await participants.by_phone(conn, phone)
+    if row is None:
+        raise codes.WRONG
+    if row["consented_at"] is None and not consent:
+        # Pre-registered by their unit: the person agrees to the data terms at their first log-in.
+        raise Problem(422, "consent_required", "Bạn cần đồng ý với điều khoản xử lý dữ liệu cá nhân để tiếp tục.")
+    await codes.check(conn, row["id"], purpose, code)
+    return row
