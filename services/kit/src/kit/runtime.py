@@ -124,7 +124,10 @@ class Runtime:
             finally:
                 for task in tasks:
                     task.cancel()
-                await asyncio.gather(*tasks, return_exceptions=True)
+                # Bounded too: a task inside a Kafka client call may not end promptly on cancel.
+                _, stuck = await asyncio.wait(tasks, timeout=SHUTDOWN_STEP_S) if tasks else (set(), set())
+                if stuck:
+                    logs.log.warning("background tasks did not stop", tasks=[t.get_name() for t in stuck])
 
     async def _start_broker(self, stack: contextlib.AsyncExitStack) -> None:
         await self._wait_for_broker()
