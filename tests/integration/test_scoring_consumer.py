@@ -212,3 +212,43 @@ async def test_the_final_ranking_in_sql_equals_the_rules(scoring: Scoring) -> No
     got = {r["participant_id"]: (r["rank"], r["distance"], r["separated_by"]) for r in rows}
     assert got == expected  # both list full ties by participant id, so even "separated by" agrees
     assert len({v[0] for v in got.values()}) < len(got), "the data has ties, so ties were tested"
+
+
+async def test_unit_statistics_over_the_subtree_against_a_count_by_hand(scoring: Scoring) -> None:
+    from contracts import UnitsChanged
+    from contracts.events import UnitRecord
+    from kit.auth import Grant, Principal
+    from kit.errors import Problem
+    from registration.units import demo_units, with_paths
+    from scoring import results, statistics
+
+    tree = with_paths(demo_units())
+    async with scoring.pool.acquire() as conn:
+        await results.record_units(conn, UnitsChanged(units=[UnitRecord.model_validate(u) for u in tree],
+                                                       changed_at=NOW))
+    round_id = random_id("r", "units")
+    await scoring.rounds.handle(records(round_published(round_id)))
+    people = {"p-tp1": "BP-DX-TANPHU", "p-tp2": "BP-DX-TANPHU", "p-dx": "BP-DX", "p-dp": "BP-DP"}
+    events = [submitted(round_id, pid, {"q1": [0]} if i % 2 else {"q1": [0], "q2": [2]}, 1000, attempt_no=1)
+              for i, pid in enumerate(people)]
+    events = [e.model_copy(update={"payload": {**e.payload, "unit_code": people[e.payload["participant_id"]]}})
+              for e in events]
+    second_try = submitted(round_id, "p-tp1", {}, 500, attempt_no=2)
+    second_try = second_try.model_copy(update={"payload": {**second_try.payload, "unit_code": "BP-DX-TANPHU"}})
+    await scoring.attempts.handle(records(*events, second_try))
+    operator = Principal("op", "BP", "Quản trị", (Grant("operator"),))
+    async with scoring.pool.acquire() as conn:
+        figures = await statistics.unit_statistics(conn, operator, "BP-DX", round_id)
+        with pytest.raises(Problem) as elsewhere:
+            await statistics.unit_statistics(conn, Principal("c", "BP-DP", "", (Grant("coordinator", "BP-DP"),)),
+                                             "BP-DX", round_id)
+    assert elsewhere.value.status == 403
+    headcount = {u["code"]: u["headcount"] for u in tree}
+    unit = figures["unit"]
+    assert (unit["participants"], unit["attempts"]) == (3, 4)  # p-tp1 tried twice; p-dp is elsewhere
+    assert unit["participation_rate"] == round(3 / headcount["BP-DX"], 4)
+    assert unit["best_correct"] == 2
+    tan_phu = next(c for c in figures["children"] if c["code"] == "BP-DX-TANPHU")
+    assert (tan_phu["participants"], tan_phu["attempts"]) == (2, 3)
+    assert tan_phu["participation_rate"] == round(2 / headcount["BP-DX-TANPHU"], 4)
+    assert {c["code"] for c in figures["children"]} == {u["code"] for u in tree if u["parent_code"] == "BP-DX"}

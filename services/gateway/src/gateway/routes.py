@@ -49,6 +49,7 @@ TABLE: list[tuple[str, str, str]] = [
     ("GET", r"/rounds/{ID}/leaderboard/me", "scoring"),
     ("GET", r"/rounds/{ID}/ranking", "scoring"),
     ("GET", r"/rounds/{ID}/ranking/me", "scoring"),
+    ("GET", r"/units/{ID}/statistics", "scoring"),
     ("GET", r"/inbox", "notify"),
     ("POST", r"/inbox/\d+/read", "notify"),
 ]
