@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaProducer, ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
 from fastapi import APIRouter, FastAPI
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from redis.asyncio import Redis
 
-from contracts.topics import Topic
+from contracts.topics import HEARTBEATS, Topic
 from kit import db, errors, health, logs, metrics
 from kit.auth import TokenVerifier
 from kit.consumer import AfterCommit, Apply, BatchConsumer
@@ -84,11 +84,15 @@ class Runtime:
                   max_records: int = 500) -> None:
         """Consume a topic in this service's consumer group, in batches, committing after the effect."""
 
-        @self.broker.subscriber(
+        listener = ReadFromCommitted()
+        subscriber = self.broker.subscriber(
             # One group per (service, topic): a subscriber joining never makes the others rebalance.
             topic.name, group_id=f"{self.name}.{topic.name}", batch=True, max_records=max_records, batch_timeout_ms=100,
-            auto_offset_reset="earliest", ack_policy=AckPolicy.NACK_ON_ERROR,
+            auto_offset_reset="earliest", ack_policy=AckPolicy.NACK_ON_ERROR, listener=listener,
         )
+        listener.subscriber = subscriber  # its aiokafka consumer exists once the broker has started
+
+        @subscriber
         async def on_batch(msg: KafkaMessage) -> None:
             records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
             consumer = BatchConsumer(self.pool, self.producer, topic.name, topic.dead_letter, apply, after_commit,
@@ -96,6 +100,11 @@ class Runtime:
             await consumer.handle(records)
             # An effect that wrote to the outbox is published at once rather than at the next poll.
             self.wake_relay()
+
+    async def restart_consumers(self) -> None:
+        logs.log.warning("broker lost its data: starting the consumers afresh")
+        await _bounded(self.broker.stop)
+        await self.broker.start()
 
     def wake_relay(self) -> None:
         if self.has_outbox:
@@ -178,6 +187,33 @@ class Runtime:
         return bool(await self.redis.ping())
 
 
+class ReadFromCommitted(ConsumerRebalanceListener):  # type: ignore[misc]
+    """After every (re)assignment, read from the committed offset, or from the beginning when there
+    is none. A broker that lost its data (the embedded one, on restart) lost the offsets too, and a
+    consumer that kept its old positions would skip what the new topics hold below them. Reading
+    again is safe: consumers are idempotent."""
+
+    def __init__(self) -> None:
+        self.subscriber: Any = None
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        return None
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        consumer = getattr(self.subscriber, "consumer", None)
+        if consumer is None:
+            return
+        fresh = []
+        for partition in assigned:
+            committed = await consumer.committed(partition)
+            if committed is None:
+                fresh.append(f"{partition.topic}/{partition.partition}")
+                await consumer.seek_to_beginning(partition)
+            else:
+                consumer.seek(partition, committed)
+        logs.log.info("partitions assigned", partitions=len(assigned), from_beginning=fresh)
+
+
 def periodic(interval: Callable[[Any], float], step: Loop) -> Loop:
     """A background loop running `step` every `interval(settings)` seconds; a database or network
     failure is logged and the step simply runs again next time (it must be safe to repeat)."""
@@ -207,13 +243,23 @@ async def _bounded(stop: Callable[[], Awaitable[None]]) -> None:
 
 
 async def _watch_broker(runtime: Runtime) -> None:
-    """Keep the topics in place: the embedded broker forgets them when it restarts."""
+    """Keep the topics in place, and notice a broker that lost its data (the embedded broker forgets
+    topics, records and consumer groups when it restarts): a heartbeat record's offset going
+    backwards, or topics gone missing, tell. The consumers are then started afresh, since their
+    positions and group membership belong to the broker that is gone."""
+    key = f"{runtime.name}.watch".encode()
+    last = -1
     while True:
         await asyncio.sleep(WATCH_EVERY_S)
         try:
-            await ensure_topics(runtime.settings)
+            created = await ensure_topics(runtime.settings)
+            meta = await asyncio.wait_for(await runtime.producer.send(HEARTBEATS, b"", key=key), 10)
+            lost = (bool(created) or meta.offset < last) and last >= 0
+            last = meta.offset
             runtime.broker_ok = True
-        except (KafkaError, OSError) as exc:
+            if lost:
+                await runtime.restart_consumers()
+        except (KafkaError, OSError, TimeoutError) as exc:
             runtime.broker_ok = False
             logs.log.warning("broker unreachable", error=repr(exc))
 

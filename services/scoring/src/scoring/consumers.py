@@ -58,7 +58,7 @@ def register(runtime: Runtime) -> None:
 
     async def rebuild_boards(envelopes: list[Envelope]) -> None:
         async with runtime.pool.acquire() as conn:
-            for round_id in {e.payload["round_id"] for e in envelopes}:
+            for round_id in {e.payload["round_id"] for e in envelopes if e.type == "RoundPublished"}:
                 await leaderboard.rebuild(runtime.redis, conn, round_id)
 
     runtime.subscribe(PARTICIPANTS, on_participants)
