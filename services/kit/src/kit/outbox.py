@@ -3,6 +3,12 @@
 The relay also notices when the broker has lost what it was given (the embedded broker keeps
 nothing across a restart) and publishes the recent past again. Consumers are idempotent, so a
 second copy of an event changes nothing, while a lost one would.
+
+A restarted embedded broker also acknowledges records sent to a topic that no service has created
+again yet, and drops them when the topic is created. Records sent in that window cannot be told
+apart by their acknowledgement, so after a loss the relay publishes the recent past twice: at once
+(into topics it has just made sure exist) and again once every service has had time to recreate
+its topics.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from kit.settings import ServiceSettings
 BATCH_SIZE = 500
 IDLE_POLL_S = 0.5
 PROBE_EVERY_S = 2.0
+REPLAY_AGAIN_AFTER_S = 10.0  # more than the interval at which every service recreates missing topics
 
 
 async def add(conn: asyncpg.Connection, topic: str, envelope: Envelope) -> None:
@@ -58,6 +65,7 @@ class OutboxRelay:
         # going backwards, or a partition ending before it, means the broker lost its data.
         self._high_water: dict[TopicPartition, int] = {}
         self._last_probe = 0.0
+        self._replay_again_at: float | None = None
         self._heartbeat_key = service.encode()
         self.broker_ok = False
 
@@ -116,6 +124,10 @@ class OutboxRelay:
         if await ensure_topics(self._settings):
             await self._replay("topics were missing")
             return
+        if self._replay_again_at is not None and time.monotonic() >= self._replay_again_at:
+            self._replay_again_at = None
+            await self._replay("records sent before the topics were recreated may be gone", again=False)
+            return
         # A heartbeat shows a loss even when this relay has nothing new to publish; asking the
         # broker for its end offsets would not do, as the embedded broker answers them loosely.
         meta = await (await self._producer.send(HEARTBEATS, b"", key=self._heartbeat_key))
@@ -129,7 +141,8 @@ class OutboxRelay:
         else:
             self._high_water[tp] = meta.offset
 
-    async def _replay(self, reason: str) -> None:
+    async def _replay(self, reason: str, again: bool = True) -> None:
+        await ensure_topics(self._settings)  # what is replayed must land in topics that exist
         async with self._pool.acquire() as conn:
             status = await conn.execute(
                 "UPDATE outbox SET published_at = NULL WHERE published_at IS NOT NULL"
@@ -137,7 +150,9 @@ class OutboxRelay:
                 float(self._settings.outbox_replay_window_s),
             )
         self._high_water.clear()
-        metrics.BROKER_RESETS.inc()
+        if again:
+            self._replay_again_at = time.monotonic() + REPLAY_AGAIN_AFTER_S
+            metrics.BROKER_RESETS.inc()
         log.warning("broker lost its data: publishing recent events again", reason=reason, rows=status)
 
     async def prune(self) -> None:

@@ -255,13 +255,15 @@ async def _watch_broker(runtime: Runtime) -> None:
             created = await ensure_topics(runtime.settings)
             meta = await asyncio.wait_for(await runtime.producer.send(HEARTBEATS, b"", key=key), 10)
             lost = (bool(created) or meta.offset < last) and last >= 0
-            last = meta.offset
             runtime.broker_ok = True
             if lost:
                 await runtime.restart_consumers()
+            last = meta.offset  # only once restarted: a failed restart is tried again next time
         except (KafkaError, OSError, TimeoutError) as exc:
             runtime.broker_ok = False
             logs.log.warning("broker unreachable", error=repr(exc))
+        except Exception as exc:  # the watch must outlive any one failed restart
+            logs.log.error("broker watch step failed", error=repr(exc))
 
 
 async def _relay(runtime: Runtime) -> None:
