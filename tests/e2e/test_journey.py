@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import asyncpg
 import httpx
 import pytest
 
+from kit.auth import Grant
+from localstack.keys import ensure_key_pair
 from localstack.platform import SERVICES, Platform
+from registration import tokens
 from tests.e2e.journey import OFFICIAL_ROUND, Participant
 
 pytestmark = pytest.mark.e2e
@@ -53,6 +59,47 @@ def test_a_participant_registers_takes_a_round_and_reads_result_rank_and_inbox(p
     assert box["unread"] == 1
     assert f"{result['correct']}/20" in box["messages"][0]["body"]
     assert "Nguyễn Văn An" in box["messages"][0]["body"]
+
+
+def test_an_organiser_corrects_a_key_and_the_participant_is_regraded_and_told(platform: Platform) -> None:
+    gateway = platform.url("gateway")
+    chi = Participant(gateway, name="Lê Thị Chi")
+    assert chi.register().status_code == 201
+    attempt = chi.start(OFFICIAL_ROUND)
+    question = attempt["questions"][0]
+    assert chi.save(attempt["id"], {question["id"]: ["A"]}).status_code == 204
+    assert chi.submit(attempt["id"]).status_code == 200
+    before = chi.result(attempt["id"])
+    assert chi.inbox(1)
+
+    # The participant saw the options shuffled; the organiser corrects the key in the bank's own order.
+    async def bank_entry() -> asyncpg.Record:
+        conn = await asyncpg.connect(platform.postgres.url("exam"))
+        try:
+            return await conn.fetchrow(
+                "SELECT q.code, q.bank_version, q.correct, (a.option_orders -> 0 ->> 0)::int AS shown_first"
+                " FROM questions q JOIN attempts a ON a.id = $1 WHERE q.id = $2 AND a.question_ids[1] = q.id",
+                attempt["id"], question["id"])
+        finally:
+            await conn.close()
+
+    entry = asyncio.run(bank_entry())
+    chosen = entry["shown_first"]  # "A" on the participant's screen is this option of the bank
+    was_right = list(entry["correct"]) == [chosen]
+    new_key = "ABCD"[(chosen + 1) % 4] if was_right else "ABCD"[chosen]
+    private, _ = ensure_key_pair(platform.data_dir / "keys")
+    organiser = tokens.issue(private.read_text(), "org-e2e", "BP", "Ban Tổ chức",
+                             [Grant("organiser", contest="cds-cchc-2024")], 600)
+    fixed = httpx.put(f"{gateway}/api/contests/cds-cchc-2024/banks/{entry['bank_version']}/questions/"
+                      f"{entry['code']}/key", headers={"authorization": f"Bearer {organiser}"},
+                      json={"correct": [new_key], "reason": "Đáp án được điều chỉnh theo văn bản hiện hành"})
+    assert fixed.status_code == 200, fixed.text
+
+    box = chi.inbox(2)
+    expected = before["correct"] - 1 if was_right else before["correct"] + 1
+    assert box["messages"][0]["title"].endswith("đã được chấm lại")
+    assert f"thành {expected}/20" in box["messages"][0]["body"]
+    assert chi.result(attempt["id"])["correct"] == expected
 
 
 def test_bad_input_gets_a_clear_vietnamese_error_not_a_500(platform: Platform) -> None:

@@ -202,3 +202,35 @@ async def test_a_new_bank_version_leaves_published_rounds_on_theirs(exam: Exam) 
 
     assert len(read_bank("v1.xlsx", exported.content).questions) == 12
     assert json.dumps(again.json()["topics"]) == json.dumps({"cds": 8, "cchc": 8})
+
+
+async def test_a_corrected_key_is_traced_audited_and_sent_to_every_round_on_that_bank(exam: Exam) -> None:
+    round_id = await set_up(exam)
+    organiser = exam.token(*ORGANISER)
+    question = await exam.db.fetchrow("SELECT id, code, correct FROM questions WHERE bank_version = 1 ORDER BY code"
+                                      " LIMIT 1")
+    assert list(question["correct"]) == [0]
+    url = f"/contests/{CONTEST}/banks/1/questions/{question['code']}/key"
+    body = {"correct": ["b", "D"], "reason": "Theo Nghị định 45/2020/NĐ-CP, cả B và D đều đúng"}
+
+    assert (await exam.client.put(url, headers=exam.token("p-1"), json=body)).status_code == 403
+    unknown = await exam.client.put(f"/contests/{CONTEST}/banks/1/questions/khong-co/key", headers=organiser, json=body)
+    assert unknown.status_code == 404 and "Không tìm thấy câu hỏi" in unknown.json()["error"]["message"]
+    no_option = await exam.client.put(url, headers=organiser, json={**body, "correct": ["F"]})
+    assert no_option.status_code == 422 and "4 phương án" in no_option.json()["error"]["message"]
+    assert (await exam.client.put(url, headers=organiser, json={**body, "correct": ["Z"]})).status_code == 422
+
+    done = await exam.client.put(url, headers=organiser, json=body)
+    assert done.status_code == 200, done.text
+    assert done.json() == {"question_code": question["code"], "correct_before": ["A"], "correct": ["B", "D"],
+                           "rounds": [round_id]}
+    same = await exam.client.put(url, headers=organiser, json=body)
+    assert same.status_code == 409 and "giống đáp án hiện tại" in same.json()["error"]["message"]
+
+    events = await exam.events("AnswerKeyCorrected")
+    assert [(e["round_id"], e["question_id"], e["correct"], e["correction_no"]) for e in events] == [
+        (round_id, question["id"], [1, 3], 1)]
+    assert list(await exam.db.fetchval("SELECT correct FROM questions WHERE id = $1", question["id"])) == [1, 3]
+    trail = (await exam.client.get(f"/rounds/{round_id}/audit", headers=organiser)).json()
+    assert trail[-1]["action"] == "key_corrected" and trail[-1]["changes"]["correct_before"] == "A"
+    assert await exam.db.fetchval("SELECT count(*) FROM key_corrections") == 1

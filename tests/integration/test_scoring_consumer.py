@@ -12,7 +12,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from redis.asyncio import Redis
 
-from contracts import AttemptSubmitted, Envelope, RoundPublished, decode, encode, wrap
+from contracts import AnswerKeyCorrected, AttemptSubmitted, Envelope, RoundPublished, decode, encode, wrap
 from contracts.events import AnswerGiven, QuestionKey
 from contracts.topics import ATTEMPTS, ROUNDS
 from kit import db
@@ -252,3 +252,55 @@ async def test_unit_statistics_over_the_subtree_against_a_count_by_hand(scoring:
     assert (tan_phu["participants"], tan_phu["attempts"]) == (2, 3)
     assert tan_phu["participation_rate"] == round(2 / headcount["BP-DX-TANPHU"], 4)
     assert {c["code"] for c in figures["children"]} == {u["code"] for u in tree if u["parent_code"] == "BP-DX"}
+
+
+def key_corrected(round_id: str, question_id: str, correct: list[int], number: int) -> Envelope:
+    event = AnswerKeyCorrected(round_id=round_id, contest_id="c-test", question_id=question_id, correct=correct,
+                               correction_no=number, reason="Đáp án theo văn bản mới", corrected_at=NOW)
+    return wrap(event, round_id, "exam")
+
+
+async def test_a_corrected_key_regrades_counts_and_ranks_again_and_tells_whose_score_changed(scoring: Scoring) -> None:
+    round_id = random_id("r", "fix")
+    await scoring.rounds.handle(records(round_published(round_id)))
+    an_first = submitted(round_id, "p-an", {"q1": [1], "q2": [2]}, 9000, attempt_no=1)  # 1 right, 2 after the fix
+    an_second = submitted(round_id, "p-an", {"q1": [0], "q2": [2]}, 8000, attempt_no=2)  # 2 right, 1 after
+    binh = submitted(round_id, "p-binh", {"q1": [0], "q2": [2], "q3": [1, 3]}, 15000)  # 3 right, 2 after
+    chi = submitted(round_id, "p-chi", {"q2": [2]}, 1000)  # q1 unanswered: 1 right before and after
+    await scoring.attempts.handle(records(an_first, an_second, binh, chi))
+    await scoring.pool.execute("UPDATE rounds SET finalised_at = now() WHERE id = $1", round_id)
+    before = await scoring.pool.fetchval("SELECT count(*) FROM outbox")
+    assert await leaderboard.top(scoring.redis, round_id, 0, 10) == ["p-binh", "p-an", "p-chi"]
+
+    correction = key_corrected(round_id, "q1", [1], 1)
+    await scoring.rounds.handle(records(correction))
+    await scoring.rounds.handle(records(correction))  # redelivered: changes nothing
+
+    rows = await scoring.pool.fetch("SELECT attempt_id, correct FROM attempts")
+    correct = {r["attempt_id"]: r["correct"] for r in rows}
+    assert correct == {an_first.payload["attempt_id"]: 2, an_second.payload["attempt_id"]: 1,
+                       binh.payload["attempt_id"]: 2, chi.payload["attempt_id"]: 1}
+    standings = {r["participant_id"]: (r["attempt_id"], r["correct"])
+                 for r in await scoring.pool.fetch("SELECT * FROM standings WHERE round_id = $1", round_id)}
+    assert standings == {"p-an": (an_first.payload["attempt_id"], 2), "p-binh": (binh.payload["attempt_id"], 2),
+                         "p-chi": (chi.payload["attempt_id"], 1)}
+    rescored = {e.payload["attempt_id"]: e.payload for e in (decode(r["value"]) for r in await scoring.pool.fetch(
+        "SELECT value FROM outbox ORDER BY id OFFSET $1", before)) if e.type == "AttemptRescored"}
+    assert {a: (p["correct_before"], p["correct"], p["counted"]) for a, p in rescored.items()} == {
+        an_first.payload["attempt_id"]: (1, 2, True), an_second.payload["attempt_id"]: (2, 1, False),
+        binh.payload["attempt_id"]: (3, 2, True)}
+    assert await scoring.pool.fetchval("SELECT finalised_at FROM rounds WHERE id = $1", round_id) is None
+    # Equal scores now: the shorter time (p-an's 9 s against p-binh's 15 s) leads the rebuilt board.
+    assert await leaderboard.top(scoring.redis, round_id, 0, 10) == ["p-an", "p-binh", "p-chi"]
+
+
+async def test_a_stale_correction_never_undoes_a_newer_one(scoring: Scoring) -> None:
+    round_id = random_id("r", "stale")
+    await scoring.rounds.handle(records(round_published(round_id)))
+    await scoring.attempts.handle(records(submitted(round_id, "p-an", {"q1": [2]}, 9000)))
+    await scoring.rounds.handle(records(key_corrected(round_id, "q1", [1], 1), key_corrected(round_id, "q1", [2], 2)))
+    assert await scoring.pool.fetchval("SELECT correct FROM attempts") == 1
+    await scoring.rounds.handle(records(key_corrected(round_id, "q1", [1], 1)))  # a late copy under a new event id
+    assert await scoring.pool.fetchval("SELECT correct FROM attempts") == 1
+    key = await scoring.pool.fetchval("SELECT answer_key FROM rounds WHERE id = $1", round_id)
+    assert key["q1"] == [2]

@@ -16,7 +16,9 @@ from contracts.envelope import Envelope, decode, encode, wrap
 from contracts.events import (
     EVENT_TYPES,
     AnswerGiven,
+    AnswerKeyCorrected,
     AttemptClosed,
+    AttemptRescored,
     AttemptScored,
     AttemptStarted,
     AttemptSubmitted,
@@ -84,6 +86,14 @@ SAMPLES: dict[type[Event], Event] = {
     AttemptScored: AttemptScored(
         attempt_id="a-91c2", round_id="r-week-1", round_title="Tuần 1", participant_id="p-7f3a9c", practice=False,
         correct=18, total=20, duration_ms=312_000, counted=True, closed_by_server=False,
+    ),
+    AnswerKeyCorrected: AnswerKeyCorrected(
+        round_id="r-week-1", contest_id="c-cds-2024", question_id="q-cds-001", correct=[1], correction_no=1,
+        reason="Đáp án theo Nghị định 45/2020/NĐ-CP", corrected_at=AT,
+    ),
+    AttemptRescored: AttemptRescored(
+        attempt_id="a-91c2", round_id="r-week-1", round_title="Tuần 1", participant_id="p-7f3a9c", correct_before=17,
+        correct=18, total=20, counted=True, correction_no=1, reason="Đáp án theo Nghị định 45/2020/NĐ-CP",
     ),
 }
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from contracts import AttemptScored
-from notify.templates import SENDER, attempt_scored, duration_text
+from contracts import AttemptRescored, AttemptScored
+from notify.templates import SENDER, attempt_rescored, attempt_scored, duration_text
 
 
 def scored(**changes: object) -> AttemptScored:
@@ -74,3 +74,17 @@ def test_every_message_ends_with_the_sender(event: AttemptScored, name: str | No
     _, text = attempt_scored(event, name)
     assert text.endswith(f"— {SENDER}")
     assert SENDER == "Ban Tổ chức hội thi"
+
+
+def test_a_rescored_attempt_says_from_what_to_what_and_why() -> None:
+    event = AttemptRescored(attempt_id="a-91c2", round_id="r-week-1", round_title="Tuần 1", participant_id="p-7f3a9c",
+                            correct_before=17, correct=18, total=20, counted=True, correction_no=1,
+                            reason="Đáp án theo Nghị định 45/2020/NĐ-CP")
+    title, text = attempt_rescored(event, "Nguyễn Văn An")
+    assert title == "Bài thi Tuần 1 đã được chấm lại"
+    assert text.startswith("Chào Nguyễn Văn An,")
+    assert "từ 17/20 thành 18/20 câu trả lời đúng" in text
+    assert "Lý do điều chỉnh: Đáp án theo Nghị định 45/2020/NĐ-CP" in text
+    assert "bảng xếp hạng đã được cập nhật" in text and text.endswith(SENDER)
+    _, uncounted = attempt_rescored(event.model_copy(update={"counted": False}), None)
+    assert uncounted.startswith("Chào bạn,") and "bảng xếp hạng" not in uncounted

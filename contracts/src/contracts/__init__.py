@@ -6,7 +6,9 @@ Services exchange facts only through these events. A change within a version is 
 
 from contracts.envelope import Envelope, decode, encode, wrap
 from contracts.events import (
+    AnswerKeyCorrected,
     AttemptClosed,
+    AttemptRescored,
     AttemptScored,
     AttemptStarted,
     AttemptSubmitted,
@@ -22,7 +24,9 @@ from contracts.topics import TOPICS, Topic
 
 __all__ = [
     "TOPICS",
+    "AnswerKeyCorrected",
     "AttemptClosed",
+    "AttemptRescored",
     "AttemptScored",
     "AttemptStarted",
     "AttemptSubmitted",

@@ -166,6 +166,37 @@ class AttemptScored(Event):
     closed_by_server: bool = Field(description="The server closed it at the deadline", examples=[False])
 
 
+class AnswerKeyCorrected(Event):
+    """An organiser corrected the key of a question that a published round draws from.
+
+    Scoring re-grades every attempt of the round that holds the question. Corrections of one
+    round are numbered, so a copy that arrives late never undoes a newer one.
+    """
+
+    round_id: str = Field(description="Round id", examples=["r-week-1"])
+    contest_id: str = Field(description="Contest id", examples=["c-cds-2024"])
+    question_id: str = Field(description="Question id in the bank", examples=["q-cds-001"])
+    correct: list[int] = Field(description="Indices of the correct options after the correction", examples=[[1]])
+    correction_no: int = Field(description="1 for the round's first correction, then 2, 3...", examples=[1])
+    reason: str = Field(description="Why, as the organiser wrote it", examples=["Đáp án theo Nghị định 45/2020"])
+    corrected_at: datetime = Field(description="UTC", examples=["2024-10-05T01:00:00Z"])
+
+
+class AttemptRescored(Event):
+    """An answer key correction changed an attempt's score: the participant should be told."""
+
+    attempt_id: str = Field(description="Attempt id", examples=["a-91c2"])
+    round_id: str = Field(description="Round id", examples=["r-week-1"])
+    round_title: str = Field(description="Round title", examples=["Tuần 1"])
+    participant_id: str = Field(description="Participant id", examples=["p-7f3a9c"])
+    correct_before: int = Field(description="Correct answers before the correction", examples=[17])
+    correct: int = Field(description="Correct answers now", examples=[18])
+    total: int = Field(description="Questions in the attempt", examples=[20])
+    counted: bool = Field(description="This attempt is now the participant's counted attempt", examples=[True])
+    correction_no: int = Field(description="The round's correction that caused it", examples=[1])
+    reason: str = Field(description="The organiser's reason for the correction", examples=["Đáp án theo NĐ 45/2020"])
+
+
 EVENT_TYPES: dict[tuple[str, int], type[Event]] = {
     (model.__name__, model.VERSION): model
     for model in (
@@ -180,5 +211,7 @@ EVENT_TYPES: dict[tuple[str, int], type[Event]] = {
         AttemptSubmitted,
         AttemptClosed,
         AttemptScored,
+        AnswerKeyCorrected,
+        AttemptRescored,
     )
 }

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from contracts.events import (
+    AnswerKeyCorrected,
     AttemptClosed,
+    AttemptRescored,
     AttemptScored,
     AttemptStarted,
     AttemptSubmitted,
@@ -51,7 +53,8 @@ VERIFICATION = Topic(
 )
 ROUNDS = Topic(
     "rounds.v1", "round_id (contest_id for ContestPublished)",
-    "Contests and rounds as published, rounds with their answer keys", (ContestPublished, RoundPublished),
+    "Contests and rounds as published, rounds with their answer keys, and corrections of those keys",
+    (ContestPublished, RoundPublished, AnswerKeyCorrected),
     "exam", ("scoring",),
 )
 ATTEMPTS = Topic(
@@ -59,7 +62,8 @@ ATTEMPTS = Topic(
     (AttemptStarted, AttemptSubmitted, AttemptClosed), "exam", ("scoring",),
 )
 RESULTS = Topic(
-    "results.v1", "participant_id", "Graded attempts", (AttemptScored,), "scoring", ("notify",),
+    "results.v1", "participant_id", "Graded attempts, and attempts re-graded after a key correction",
+    (AttemptScored, AttemptRescored), "scoring", ("notify",),
 )
 
 TOPICS: tuple[Topic, ...] = (PARTICIPANTS, UNITS, VERIFICATION, ROUNDS, ATTEMPTS, RESULTS)

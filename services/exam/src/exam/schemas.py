@@ -169,3 +169,15 @@ class AttemptReview(BaseModel):
     attempt_id: str
     round_id: str
     questions: list[ReviewedQuestion]
+
+
+class KeyCorrection(BaseModel):
+    correct: list[Annotated[str, Field(pattern="^[A-Ha-h]$")]] = Field(min_length=1, max_length=8)
+    reason: str = Field(min_length=3, max_length=1000)
+
+
+class KeyCorrectionReceipt(BaseModel):
+    question_code: str
+    correct_before: list[str]
+    correct: list[str]
+    rounds: list[str]

@@ -35,6 +35,7 @@ TABLE: list[tuple[str, str, str]] = [
     ("POST", r"/contests/{ID}/rounds", "exam"),
     ("POST", r"/contests/{ID}/banks", "exam"),
     ("GET", r"/contests/{ID}/banks/\d+\.xlsx", "exam"),
+    ("PUT", r"/contests/{ID}/banks/\d+/questions/{ID}/key", "exam"),
     ("PATCH", r"/rounds/{ID}", "exam"),
     ("POST", r"/rounds/{ID}/publication", "exam"),
     ("POST", r"/rounds/{ID}/invitations", "exam"),
@@ -50,6 +51,8 @@ TABLE: list[tuple[str, str, str]] = [
     ("GET", r"/rounds/{ID}/ranking", "scoring"),
     ("GET", r"/rounds/{ID}/ranking/me", "scoring"),
     ("GET", r"/units/{ID}/statistics", "scoring"),
+    ("GET", r"/rounds/{ID}/results\.(?:xlsx|csv)", "scoring"),
+    ("GET", r"/units/{ID}/statistics\.(?:xlsx|csv)", "scoring"),
     ("GET", r"/inbox", "notify"),
     ("POST", r"/inbox/\d+/read", "notify"),
 ]

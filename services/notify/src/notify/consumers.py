@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import asyncpg
 
 from contracts import (
+    AttemptRescored,
     AttemptScored,
     Envelope,
     ParticipantErased,
@@ -32,7 +33,7 @@ async def on_participants(conn: asyncpg.Connection, envelopes: list[Envelope]) -
 async def on_results(conn: asyncpg.Connection, envelopes: list[Envelope]) -> None:
     for envelope in envelopes:
         event = envelope.event()
-        if isinstance(event, AttemptScored):
+        if isinstance(event, AttemptScored | AttemptRescored):
             await inbox.deliver_result(conn, envelope.event_id, event)
 
 

@@ -6,7 +6,7 @@ import uuid
 
 import asyncpg
 
-from contracts import AttemptScored, ParticipantRegistered, ParticipantUpdated
+from contracts import AttemptRescored, AttemptScored, ParticipantRegistered, ParticipantUpdated
 from notify import deliveries, templates
 
 
@@ -27,9 +27,14 @@ async def forget_recipient(conn: asyncpg.Connection, participant_id: str) -> Non
     await deliveries.forget_participant(conn, participant_id)
 
 
-async def deliver_result(conn: asyncpg.Connection, event_id: uuid.UUID, event: AttemptScored) -> None:
+async def deliver_result(conn: asyncpg.Connection, event_id: uuid.UUID,
+                         event: AttemptScored | AttemptRescored) -> None:
+    """An inbox message per result event; a redelivered event finds its message there already."""
     name = await conn.fetchval("SELECT display_name FROM recipients WHERE id = $1", event.participant_id)
-    title, body = templates.attempt_scored(event, name)
+    if isinstance(event, AttemptRescored):
+        title, body = templates.attempt_rescored(event, name)
+    else:
+        title, body = templates.attempt_scored(event, name)
     await conn.execute(
         "INSERT INTO messages (event_id, participant_id, channel, sender, title, body)"
         " VALUES ($1, $2, 'inbox', $3, $4, $5) ON CONFLICT (event_id, participant_id, channel) DO NOTHING",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from contracts import AttemptScored
+from contracts import AttemptRescored, AttemptScored
 
 SENDER = "Ban Tổ chức hội thi"
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")  # times are stored in UTC and shown as participants read clocks
@@ -39,6 +39,22 @@ def attempt_scored(event: AttemptScored, name: str | None) -> tuple[str, str]:
         lines.append("Đây là lượt thi được tính để xếp hạng của bạn trong vòng này.")
     else:
         lines.append("Theo thể lệ cuộc thi, một lượt thi khác của bạn được tính để xếp hạng trong vòng này.")
+    lines.append(f"— {SENDER}")
+    return title, "\n".join(lines)
+
+
+def attempt_rescored(event: AttemptRescored, name: str | None) -> tuple[str, str]:
+    """A corrected answer key changed a score: say from what to what, and why."""
+    greeting = f"Chào {name}," if name else "Chào bạn,"
+    title = f"Bài thi {event.round_title} đã được chấm lại"
+    lines = [
+        greeting,
+        f"Ban Tổ chức đã điều chỉnh đáp án một câu hỏi của {event.round_title}. Bài thi của bạn được chấm lại: "
+        f"từ {event.correct_before}/{event.total} thành {event.correct}/{event.total} câu trả lời đúng.",
+        f"Lý do điều chỉnh: {event.reason}",
+    ]
+    if event.counted:
+        lines.append("Đây là lượt thi được tính để xếp hạng của bạn; bảng xếp hạng đã được cập nhật.")
     lines.append(f"— {SENDER}")
     return title, "\n".join(lines)
 

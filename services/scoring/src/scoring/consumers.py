@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncpg
 
 from contracts import (
+    AnswerKeyCorrected,
     AttemptClosed,
     AttemptSubmitted,
     Envelope,
@@ -16,7 +17,7 @@ from contracts import (
 )
 from contracts.topics import ATTEMPTS, PARTICIPANTS, ROUNDS, UNITS
 from kit.runtime import Runtime
-from scoring import leaderboard, results
+from scoring import leaderboard, rescoring, results
 
 
 async def on_participants(conn: asyncpg.Connection, envelopes: list[Envelope]) -> None:
@@ -40,6 +41,8 @@ async def on_rounds(conn: asyncpg.Connection, envelopes: list[Envelope]) -> None
         event = envelope.event()
         if isinstance(event, RoundPublished):
             await results.record_round(conn, event)
+        elif isinstance(event, AnswerKeyCorrected):
+            await rescoring.apply_correction(conn, event)
 
 
 async def on_attempts(conn: asyncpg.Connection, envelopes: list[Envelope]) -> None:
@@ -58,7 +61,8 @@ def register(runtime: Runtime) -> None:
 
     async def rebuild_boards(envelopes: list[Envelope]) -> None:
         async with runtime.pool.acquire() as conn:
-            for round_id in {e.payload["round_id"] for e in envelopes if e.type == "RoundPublished"}:
+            for round_id in {e.payload["round_id"] for e in envelopes
+                             if e.type in ("RoundPublished", "AnswerKeyCorrected")}:
                 await leaderboard.rebuild(runtime.redis, conn, round_id)
 
     runtime.subscribe(PARTICIPANTS, on_participants)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
-from exam import banks
+from exam import bank_fields, banks
+from exam.schemas import KeyCorrection, KeyCorrectionReceipt
 from kit.auth import Staff
 from kit.deps import Conn
 from kit.errors import Problem
@@ -40,3 +41,13 @@ async def export_bank(contest_id: str, version: int, by: Staff, conn: Conn) -> R
     content = await banks.export_bank(conn, by, contest_id, version)
     return Response(content, media_type=XLSX,
                     headers={"content-disposition": f'attachment; filename="ngan-hang-{contest_id}-v{version}.xlsx"'})
+
+
+@router.put("/contests/{contest_id}/banks/{version}/questions/{code}/key", response_model=KeyCorrectionReceipt)
+async def correct_key(contest_id: str, version: int, code: str, body: KeyCorrection, by: Staff,
+                      conn: Conn) -> KeyCorrectionReceipt:
+    """Correct a question's answer key; every published round using this bank version is re-graded."""
+    done = await banks.correct_key(conn, by, contest_id, version, code, body.correct, body.reason)
+    return KeyCorrectionReceipt(question_code=done.code, rounds=done.rounds,
+                                correct_before=[bank_fields.LETTERS[i] for i in done.correct_before],
+                                correct=[bank_fields.LETTERS[i] for i in done.correct])
