@@ -24,6 +24,14 @@ async def test_a_phone_is_verified_with_its_code_and_wrong_codes_are_limited(reg
     assert right.status_code == 204
     me = (await reg.client.get("/participants/me", headers=bearer(cuc))).json()
     assert me["phone_verified"] is True and me["unit_name"] == "Phường Tân Phú"
+    # The notification service learns the contacts, on the sensitive topic only, as they now stand.
+    contacts = [e for e in await reg.events("ContactDetailsChanged") if e["participant_id"] == cuc["participant_id"]]
+    assert [e["phone_verified"] for e in contacts] == [False, True]
+    assert all(e["phone"] == "+84" + cuc["phone"][1:] for e in contacts)
+    topics = await reg.db.fetch("SELECT DISTINCT topic FROM outbox WHERE convert_from(value, 'UTF8') LIKE '%' || $1"
+                                " || '%'",
+                                cuc["phone"][1:])
+    assert [r["topic"] for r in topics] == ["verification.v1"]
 
     dung = await reg.register()
     code = await reg.last_code(dung["participant_id"], "verify_phone")

@@ -22,6 +22,7 @@ from contracts.events import (
     AttemptScored,
     AttemptStarted,
     AttemptSubmitted,
+    ContactDetailsChanged,
     ContestPublished,
     Event,
     ParticipantErased,
@@ -86,6 +87,10 @@ SAMPLES: dict[type[Event], Event] = {
     AttemptScored: AttemptScored(
         attempt_id="a-91c2", round_id="r-week-1", round_title="Tuần 1", participant_id="p-7f3a9c", practice=False,
         correct=18, total=20, duration_ms=312_000, counted=True, closed_by_server=False,
+    ),
+    ContactDetailsChanged: ContactDetailsChanged(
+        participant_id="p-7f3a9c", phone="+84912345678", email=None, phone_verified=True, email_verified=False,
+        changed_at=AT,
     ),
     AnswerKeyCorrected: AnswerKeyCorrected(
         round_id="r-week-1", contest_id="c-cds-2024", question_id="q-cds-001", correct=[1], correction_no=1,
@@ -183,11 +188,22 @@ def test_the_envelope_fields_have_descriptions() -> None:
     assert all((field.description or "").strip() for field in Envelope.model_fields.values())
 
 
-@pytest.mark.parametrize("model", EVENTS, ids=lambda m: m.__name__)
+SENSITIVE_EVENTS = {event for topic in TOPICS if topic.sensitive for event in topic.events}
+
+
+@pytest.mark.parametrize("model", sorted(set(EVENTS) - SENSITIVE_EVENTS, key=lambda m: m.__name__),
+                         ids=lambda m: m.__name__)
 def test_no_personal_contact_data_travels_in_events(model: type[Event]) -> None:
+    """Only a sensitive topic (its dead letters stripped, read by notify alone) carries contacts."""
     for nested in _models_in(model):
         contact = [name for name in nested.model_fields if PERSONAL_CONTACT.search(name)]
         assert not contact, f"{nested.__name__} carries personal contact data: {contact}"
+
+
+def test_the_events_with_contact_data_go_only_to_the_notification_service() -> None:
+    for topic in TOPICS:
+        if set(topic.events) & SENSITIVE_EVENTS:
+            assert topic.sensitive and topic.consumers == ("notify",)
 
 
 def test_topic_names_are_unique_and_dead_letters_follow_them() -> None:

@@ -62,6 +62,19 @@ class VerificationCodeRequested(Event):
     expires_at: datetime = Field(description="UTC", examples=["2024-09-20T01:05:00Z"])
 
 
+class ContactDetailsChanged(Event):
+    """A participant's contact details as they now stand, for the notification service only (it
+    sends announcements by SMS, e-mail and Zalo). Published on registration and whenever a contact
+    or its verification changes; the last one per participant wins. Consumers must not log it."""
+
+    participant_id: str = Field(description="Participant id", examples=["p-7f3a9c"])
+    phone: str | None = Field(description="Phone in E.164 (+84...)", examples=["+84912345678"])
+    email: str | None = Field(description="Email address", examples=["an.nguyen@example.vn"])
+    phone_verified: bool = Field(description="The participant proved they hold the phone", examples=[True])
+    email_verified: bool = Field(description="The participant proved they hold the email", examples=[False])
+    changed_at: datetime = Field(description="UTC", examples=["2024-09-20T01:00:00Z"])
+
+
 class UnitRecord(BaseModel):
     code: str = Field(description="Unit code", examples=["BP-DX"])
     name: str = Field(description="Unit name", examples=["Thành phố Đồng Xoài"])
@@ -204,6 +217,7 @@ EVENT_TYPES: dict[tuple[str, int], type[Event]] = {
         ParticipantUpdated,
         ParticipantErased,
         VerificationCodeRequested,
+        ContactDetailsChanged,
         UnitsChanged,
         ContestPublished,
         RoundPublished,

@@ -11,6 +11,7 @@ from contracts.events import (
     AttemptScored,
     AttemptStarted,
     AttemptSubmitted,
+    ContactDetailsChanged,
     ContestPublished,
     Event,
     ParticipantErased,
@@ -48,18 +49,19 @@ UNITS = Topic(
     "registration", ("exam", "scoring"),
 )
 VERIFICATION = Topic(
-    "verification.v1", "participant_id", "One-time codes to deliver (contains contact data and codes)",
-    (VerificationCodeRequested,), "registration", ("notify",), sensitive=True,
+    "verification.v1", "participant_id",
+    "One-time codes to deliver, and participants' contact details (contains contact data and codes)",
+    (VerificationCodeRequested, ContactDetailsChanged), "registration", ("notify",), sensitive=True,
 )
 ROUNDS = Topic(
     "rounds.v1", "round_id (contest_id for ContestPublished)",
     "Contests and rounds as published, rounds with their answer keys, and corrections of those keys",
     (ContestPublished, RoundPublished, AnswerKeyCorrected),
-    "exam", ("scoring",),
+    "exam", ("scoring", "notify"),
 )
 ATTEMPTS = Topic(
     "attempts.v1", "participant_id", "Attempts: started, submitted, closed by the server",
-    (AttemptStarted, AttemptSubmitted, AttemptClosed), "exam", ("scoring",),
+    (AttemptStarted, AttemptSubmitted, AttemptClosed), "exam", ("scoring", "notify"),
 )
 RESULTS = Topic(
     "results.v1", "participant_id", "Graded attempts, and attempts re-graded after a key correction",

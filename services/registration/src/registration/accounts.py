@@ -11,7 +11,7 @@ from contracts import ParticipantErased, ParticipantUpdated, wrap
 from contracts.topics import PARTICIPANTS
 from kit import outbox
 from kit.errors import Problem
-from registration import codes, participants, sessions
+from registration import codes, contacts, participants, sessions
 from registration.schemas import ChangeAccount, ParticipantView
 from registration.settings import RegistrationSettings
 
@@ -51,7 +51,9 @@ async def confirm_verification(conn: asyncpg.Connection, participant_id: str, ch
     await _own(conn, participant_id)
     await codes.check(conn, participant_id, "verify_phone" if channel == "sms" else "verify_email", code)
     column = "phone_verified_at" if channel == "sms" else "email_verified_at"
-    await conn.execute(f"UPDATE participants SET {column} = now() WHERE id = $1", participant_id)
+    async with conn.transaction():
+        await conn.execute(f"UPDATE participants SET {column} = now() WHERE id = $1", participant_id)
+        await contacts.publish(conn, participant_id)
 
 
 async def change(conn: asyncpg.Connection, participant_id: str, command: ChangeAccount) -> None:
@@ -82,6 +84,8 @@ async def change(conn: asyncpg.Connection, participant_id: str, command: ChangeA
                                        unit_code=unit["code"], unit_path=list(unit["path"]),
                                        category=fresh["category"], updated_at=datetime.now(UTC))
             await outbox.add(conn, PARTICIPANTS.name, wrap(event, participant_id, "registration"))
+        if "email" in updates:
+            await contacts.publish(conn, participant_id)
 
 
 async def _update(conn: asyncpg.Connection, participant_id: str, updates: dict[str, Any]) -> None:

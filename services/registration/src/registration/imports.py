@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 import asyncpg
 
 from contracts import ParticipantRegistered, encode, wrap
-from contracts.topics import PARTICIPANTS
+from contracts.topics import PARTICIPANTS, VERIFICATION
 from kit import outbox, sheets
 from kit.auth import FORBIDDEN, Principal
 from kit.errors import Problem
 from kit.import_errors import RowError
-from registration import participants, roster_import, staff, unit_import, units
+from registration import contacts, participants, roster_import, staff, unit_import, units
 
 
 def _rows(filename: str, content: bytes) -> list[sheets.Row]:
@@ -82,4 +82,6 @@ async def _publish(conn: asyncpg.Connection, entries: list[roster_import.RosterE
         event = ParticipantRegistered(participant_id=pid, display_name=e.full_name, unit_code=e.unit_code,
                                       unit_path=paths[e.unit_code], category=e.category, registered_at=now)
         records.append((PARTICIPANTS.name, pid, encode(wrap(event, pid, "registration"))))
+        contact = {"id": pid, "phone": e.phone, "email": e.email}
+        records.append((VERIFICATION.name, pid, encode(contacts.event_of(contact, now))))
     await outbox.copy_many(conn, records)

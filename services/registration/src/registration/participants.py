@@ -13,7 +13,7 @@ from contracts import ParticipantRegistered, wrap
 from contracts.topics import PARTICIPANTS
 from kit import outbox
 from kit.errors import Problem
-from registration import rules
+from registration import contacts, rules
 from registration.schemas import RegisterParticipant
 
 hasher = PasswordHash.recommended()  # argon2id, memory-hard
@@ -81,6 +81,7 @@ async def register(conn: asyncpg.Connection, command: RegisterParticipant) -> st
             participant_id=participant_id, display_name=command.full_name.strip(), unit_code=unit["code"],
             unit_path=list(unit["path"]), category=category, registered_at=now)
         await outbox.add(conn, PARTICIPANTS.name, wrap(event, participant_id, "registration"))
+        await contacts.publish(conn, participant_id)
     return participant_id
 
 
