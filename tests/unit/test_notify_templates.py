@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from contracts import AttemptRescored, AttemptScored
-from notify.templates import SENDER, attempt_rescored, attempt_scored, duration_text
+from notify.templates import SENDER, announcement, attempt_rescored, attempt_scored, duration_text, personalise
 
 
 def scored(**changes: object) -> AttemptScored:
@@ -88,3 +90,16 @@ def test_a_rescored_attempt_says_from_what_to_what_and_why() -> None:
     assert "bảng xếp hạng đã được cập nhật" in text and text.endswith(SENDER)
     _, uncounted = attempt_rescored(event.model_copy(update={"counted": False}), None)
     assert uncounted.startswith("Chào bạn,") and "bảng xếp hạng" not in uncounted
+
+
+def test_an_announcement_says_who_sent_it_and_outside_the_inbox_how_to_stop_it() -> None:
+    closes = datetime(2024, 10, 4, 15, 0, tzinfo=UTC)
+    title, text = announcement("Nhắc {vong_thi}", "Chào {ho_ten}, {vong_thi} của {cuoc_thi} hết hạn {han_chot}.",
+                               "sms", "Hội thi Chuyển đổi số", "Sở TT&TT", "Tuần 1", closes, "https://thi.example.vn/")
+    assert title == "Nhắc Tuần 1"
+    assert text.startswith("Chào {ho_ten}, Tuần 1 của Hội thi Chuyển đổi số hết hạn 22:00 ngày 4/10/2024.")
+    assert "— Sở TT&TT, Hội thi Chuyển đổi số" in text
+    assert text.endswith("Để ngừng nhận thông báo qua tin nhắn SMS, vào https://thi.example.vn/tai-khoan/thong-bao.")
+    assert personalise(text, "Lê Chi").startswith("Chào Lê Chi,")
+    _, inbox = announcement("Tin", "Nội dung", "inbox", "Hội thi", "", None, None, "https://thi.example.vn")
+    assert inbox.endswith(f"— {SENDER}, Hội thi") and "ngừng nhận" not in inbox

@@ -46,7 +46,7 @@ PARTICIPANTS = Topic(
 )
 UNITS = Topic(
     "units.v1", "root unit code", "The unit tree, as imported and changed", (UnitsChanged,),
-    "registration", ("exam", "scoring"),
+    "registration", ("exam", "scoring", "notify"),
 )
 VERIFICATION = Topic(
     "verification.v1", "participant_id",

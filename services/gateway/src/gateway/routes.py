@@ -55,6 +55,18 @@ TABLE: list[tuple[str, str, str]] = [
     ("GET", r"/units/{ID}/statistics\.(?:xlsx|csv)", "scoring"),
     ("GET", r"/inbox", "notify"),
     ("POST", r"/inbox/\d+/read", "notify"),
+    ("POST", r"/contests/{ID}/announcements/audience", "notify"),
+    ("POST", r"/contests/{ID}/announcements", "notify"),
+    ("GET", r"/contests/{ID}/announcements", "notify"),
+    ("GET", r"/announcements/{ID}", "notify"),
+    ("POST", r"/announcements/{ID}/cancellation", "notify"),
+    ("POST", r"/announcements/{ID}/retry", "notify"),
+    ("GET", r"/contests/{ID}/message-templates", "notify"),
+    ("PUT", r"/contests/{ID}/message-templates/{ID}", "notify"),
+    ("DELETE", r"/contests/{ID}/message-templates/{ID}", "notify"),
+    ("GET", r"/me/notification-preferences", "notify"),
+    ("PUT", r"/me/notification-preferences", "notify"),
+    ("POST", r"/deliveries/reports", "notify"),
 ]
 # Ids are plain ASCII words: no dots, so "." and ".." can never walk out of a route.
 ID = r"[A-Za-z0-9_-]+"

@@ -9,15 +9,20 @@ import asyncpg
 from contracts import (
     AttemptRescored,
     AttemptScored,
+    AttemptStarted,
+    ContactDetailsChanged,
+    ContestPublished,
     Envelope,
     ParticipantErased,
     ParticipantRegistered,
     ParticipantUpdated,
+    RoundPublished,
+    UnitsChanged,
     VerificationCodeRequested,
 )
-from contracts.topics import PARTICIPANTS, RESULTS, VERIFICATION
+from contracts.topics import ATTEMPTS, PARTICIPANTS, RESULTS, ROUNDS, UNITS, VERIFICATION
 from kit.runtime import Runtime
-from notify import inbox, verification
+from notify import copies, inbox, verification
 from notify.sender import Sender
 
 
@@ -43,6 +48,31 @@ async def on_verification(conn: asyncpg.Connection, envelopes: list[Envelope]) -
         event = envelope.event()
         if isinstance(event, VerificationCodeRequested):
             await verification.queue_code(conn, envelope.event_id, event, now)
+        elif isinstance(event, ContactDetailsChanged):
+            await copies.record_contacts(conn, event)
+
+
+async def on_units(conn: asyncpg.Connection, envelopes: list[Envelope]) -> None:
+    for envelope in envelopes:
+        event = envelope.event()
+        if isinstance(event, UnitsChanged):
+            await copies.record_units(conn, event)
+
+
+async def on_rounds(conn: asyncpg.Connection, envelopes: list[Envelope]) -> None:
+    for envelope in envelopes:
+        event = envelope.event()
+        if isinstance(event, ContestPublished):
+            await copies.record_contest(conn, event)
+        elif isinstance(event, RoundPublished):
+            await copies.record_round(conn, event)
+
+
+async def on_attempts(conn: asyncpg.Connection, envelopes: list[Envelope]) -> None:
+    """Only who has started a round matters here: the audience of reminders."""
+    started = [e for e in (envelope.event() for envelope in envelopes) if isinstance(e, AttemptStarted)]
+    if started:
+        await copies.record_takers(conn, started)
 
 
 def register(runtime: Runtime, sender: Sender) -> None:
@@ -50,3 +80,6 @@ def register(runtime: Runtime, sender: Sender) -> None:
     runtime.subscribe(RESULTS, on_results)
     # Once the codes are committed to the queue, the sender is woken rather than left to its next poll.
     runtime.subscribe(VERIFICATION, on_verification, after_commit=sender.wake_on)
+    runtime.subscribe(UNITS, on_units)
+    runtime.subscribe(ROUNDS, on_rounds)
+    runtime.subscribe(ATTEMPTS, on_attempts)

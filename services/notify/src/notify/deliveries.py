@@ -62,7 +62,8 @@ async def give_up_overdue(conn: asyncpg.Connection, max_attempts: int) -> int:
     return int(status.split()[-1])
 
 
-async def claim_due(conn: asyncpg.Connection, limit: int, lease_s: float) -> list[asyncpg.Record]:
+async def claim_due(conn: asyncpg.Connection, limit: int, lease_s: float, lane: str = "urgent"
+                    ) -> list[asyncpg.Record]:
     """Take up to `limit` due messages and count the attempt.
 
     Pushing `next_attempt_at` out by a lease, in one short statement, is what lets the sending
@@ -71,17 +72,20 @@ async def claim_due(conn: asyncpg.Connection, limit: int, lease_s: float) -> lis
     """
     return await conn.fetch(
         "UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => $2)"
-        " WHERE id IN (SELECT id FROM deliveries WHERE status = 'queued' AND next_attempt_at <= now()"
+        " WHERE id IN (SELECT id FROM deliveries WHERE lane = $3 AND status = 'queued' AND next_attempt_at <= now()"
         "  ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)"
         " RETURNING id, participant_id, channel, destination, subject, body, attempts",
-        limit, float(lease_s))
+        limit, float(lease_s), lane)
 
 
-async def mark_sent(conn: asyncpg.Connection, delivery_id: int, provider_id: str | None) -> None:
+async def mark_sent(conn: asyncpg.Connection, delivery_id: int, provider_id: str | None,
+                    masked: str | None = None) -> None:
+    """`masked`: the masked destination, for rows queued in bulk without one."""
     await conn.execute(
         f"UPDATE deliveries SET status = 'sent', provider_id = $2, sent_at = now(), last_error = NULL,"
-        f" {FORGET_CONTENT} WHERE id = $1 AND status = 'queued'",
-        delivery_id, provider_id)
+        f" masked_destination = coalesce(masked_destination, $3), {FORGET_CONTENT}"
+        " WHERE id = $1 AND status = 'queued'",
+        delivery_id, provider_id, masked)
 
 
 async def retry_later(conn: asyncpg.Connection, delivery_id: int, error: str, delay_s: float) -> None:
@@ -91,11 +95,21 @@ async def retry_later(conn: asyncpg.Connection, delivery_id: int, error: str, de
         delivery_id, error, float(delay_s))
 
 
-async def mark_failed(conn: asyncpg.Connection, delivery_id: int, error: str) -> None:
+async def mark_failed(conn: asyncpg.Connection, delivery_id: int, error: str, masked: str | None = None) -> None:
     await conn.execute(
-        f"UPDATE deliveries SET status = 'failed', last_error = $2, {FORGET_CONTENT}"
+        f"UPDATE deliveries SET status = 'failed', last_error = $2,"
+        f" masked_destination = coalesce(masked_destination, $3), {FORGET_CONTENT}"
         " WHERE id = $1 AND status = 'queued'",
-        delivery_id, error)
+        delivery_id, error, masked)
+
+
+async def mark_delivered(conn: asyncpg.Connection, provider_id: str, delivered: bool, error: str | None) -> bool:
+    """A provider's delivery report: the handset (or mailbox) got it, or it could not be delivered."""
+    status = await conn.execute(
+        "UPDATE deliveries SET status = CASE WHEN $2 THEN 'delivered' ELSE 'failed' END,"
+        " delivered_at = CASE WHEN $2 THEN now() END, last_error = CASE WHEN $2 THEN last_error ELSE $3 END"
+        " WHERE provider_id = $1 AND status = 'sent'", provider_id, delivered, error)
+    return status.endswith(" 1")
 
 
 async def forget_participant(conn: asyncpg.Connection, participant_id: str) -> None:

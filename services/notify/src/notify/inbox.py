@@ -14,15 +14,17 @@ async def record_recipient(conn: asyncpg.Connection, event: ParticipantRegistere
     """The name and unit messages greet people by; an update is an upsert, so its order against the
     registration does not matter."""
     await conn.execute(
-        "INSERT INTO recipients (id, display_name, unit_code) VALUES ($1, $2, $3)"
-        " ON CONFLICT (id) DO UPDATE SET display_name = EXCLUDED.display_name, unit_code = EXCLUDED.unit_code",
-        event.participant_id, event.display_name, event.unit_code)
+        "INSERT INTO recipients (id, display_name, unit_code, unit_path, category) VALUES ($1, $2, $3, $4, $5)"
+        " ON CONFLICT (id) DO UPDATE SET display_name = EXCLUDED.display_name, unit_code = EXCLUDED.unit_code,"
+        " unit_path = EXCLUDED.unit_path, category = EXCLUDED.category",
+        event.participant_id, event.display_name, event.unit_code, event.unit_path, event.category)
 
 
 async def forget_recipient(conn: asyncpg.Connection, participant_id: str) -> None:
     """Erasure (Nghị định 13/2023/NĐ-CP): the name goes, and so do the inbox messages that greet by
     it, and any message not yet sent."""
     await conn.execute("DELETE FROM recipients WHERE id = $1", participant_id)
+    await conn.execute("DELETE FROM contacts WHERE participant_id = $1", participant_id)
     await conn.execute("DELETE FROM messages WHERE participant_id = $1", participant_id)
     await deliveries.forget_participant(conn, participant_id)
 

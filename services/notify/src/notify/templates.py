@@ -78,3 +78,37 @@ def verification_code(purpose: str, code: str, expires_at: datetime, channel: st
     lines = ["Chào bạn,", "", core, "Không chia sẻ mã này cho bất kỳ ai. Nếu bạn không yêu cầu mã này, "
              "vui lòng bỏ qua thư này.", "", f"— {SENDER}"]
     return subject, "\n".join(lines)
+
+
+# Placeholders an organiser may write in an announcement. {ho_ten} differs per recipient and is
+# filled in as the messages are queued; the others are the same for everyone.
+PLACEHOLDERS = {
+    "{ho_ten}": "họ và tên người nhận",
+    "{cuoc_thi}": "tên cuộc thi",
+    "{vong_thi}": "tên vòng thi của đối tượng nhận (nếu có)",
+    "{han_chot}": "thời điểm vòng thi đó kết thúc",
+}
+CHANNEL_NAMES = {"inbox": "hộp thư trên trang thi", "email": "email", "sms": "tin nhắn SMS", "zns": "Zalo"}
+
+
+def announcement(title: str, body: str, channel: str, contest_title: str, organiser: str, round_title: str | None,
+                 closes_at: datetime | None, public_url: str) -> tuple[str, str]:
+    """(title, text) of an announcement on one channel, with {ho_ten} left for each recipient.
+
+    Every message ends with who sent it; outside the platform's own inbox, with how to stop
+    receiving announcements, as Nghị định 13/2023/NĐ-CP and the anti-spam rules expect.
+    """
+    values = {"{cuoc_thi}": contest_title, "{vong_thi}": round_title or "",
+              "{han_chot}": local_time_text(closes_at) if closes_at else ""}
+    for placeholder, value in values.items():
+        title, body = title.replace(placeholder, value), body.replace(placeholder, value)
+    sender = organiser or SENDER
+    lines = [body.strip(), "", f"— {sender}" + (f", {contest_title}" if contest_title else "")]
+    if channel != "inbox":
+        lines.append(f"Để ngừng nhận thông báo qua {CHANNEL_NAMES[channel]}, vào {public_url.rstrip('/')}"
+                     "/tai-khoan/thong-bao.")
+    return title, "\n".join(lines)
+
+
+def personalise(text: str, name: str) -> str:
+    return text.replace("{ho_ten}", name)

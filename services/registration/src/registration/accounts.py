@@ -128,3 +128,5 @@ async def erase(conn: asyncpg.Connection, participant_id: str, password: str) ->
         await sessions.log_out_everywhere(conn, participant_id)
         event = ParticipantErased(participant_id=participant_id, erased_at=datetime.now(UTC))
         await outbox.add(conn, PARTICIPANTS.name, wrap(event, participant_id, "registration"))
+        # Empty contacts on the contacts' own topic: a copy there that arrives late cannot bring them back.
+        await contacts.publish(conn, participant_id)
