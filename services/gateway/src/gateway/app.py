@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
-from gateway import proxy, routes
+from gateway import proxy, routes, web
 from gateway.settings import GatewaySettings
 from kit.runtime import Runtime
 
@@ -27,4 +27,5 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app = runtime.app([proxy.router], title="Cổng thi trực tuyến (gateway)")
     app.state.upstream = upstream
     app.state.base_urls = base_urls
+    web.install(app)
     return app

@@ -6,6 +6,7 @@ import httpx
 from fastapi import APIRouter, Request, Response
 
 from gateway import routes
+from gateway.web import session
 from kit.errors import Problem
 
 router = APIRouter()
@@ -21,6 +22,9 @@ async def forward(path: str, request: Request) -> Response:
         raise Problem(404, "not_found", "Không tìm thấy địa chỉ yêu cầu.")
     client: httpx.AsyncClient = request.app.state.upstream
     headers = {k: v for k, v in request.headers.items() if k.lower() in FORWARDED_HEADERS}
+    # The attempt page's script calls the API with the session cookie; bearer clients are unchanged.
+    cookie_auth, visitor = await session.api_authorization(request)
+    headers.update(cookie_auth)
     # Services limit rates per participant address; they sit behind the gateway and trust this header.
     headers["x-forwarded-for"] = request.client.host if request.client else "unknown"
     url = request.app.state.base_urls[service] + "/" + path
@@ -30,4 +34,5 @@ async def forward(path: str, request: Request) -> Response:
     except httpx.TransportError as exc:
         raise BUSY from exc
     kept = {k: v for k, v in answer.headers.items() if k.lower() in RETURNED_HEADERS}
-    return Response(answer.content, answer.status_code, headers=kept)
+    response = Response(answer.content, answer.status_code, headers=kept)
+    return session.apply(response, visitor) if visitor else response
