@@ -2,7 +2,7 @@
 
 Each test sends a stream of submissions through the gateway, disrupts the platform in the middle
 of it, and then shows that every acknowledged submission was scored exactly once, that each
-participant got exactly one result message, and that the live board equals the database.
+participant got exactly one receipt and one result message, and that the live board equals the database.
 """
 
 from __future__ import annotations
@@ -92,12 +92,14 @@ async def assert_scored_exactly_once(platform: Platform, attempt_ids: list[str])
         owners = [r["participant_id"] for r in await scoring.fetch(
             "SELECT participant_id FROM attempts WHERE attempt_id = ANY($1)", attempt_ids)]
         async with asyncio.timeout(60):
-            while await notify.fetchval("SELECT count(*) FROM messages WHERE participant_id = ANY($1)",
+            while await notify.fetchval("SELECT count(*) / 2 FROM messages WHERE participant_id = ANY($1)",
                                         owners) < len(owners):
                 await asyncio.sleep(0.5)
-        per_person = await notify.fetch("SELECT participant_id, count(*) AS n FROM messages"
-                                        " WHERE participant_id = ANY($1) GROUP BY participant_id", owners)
-        assert {r["participant_id"]: r["n"] for r in per_person} == dict.fromkeys(owners, 1)
+        per_person = await notify.fetch(
+            "SELECT participant_id, count(*) FILTER (WHERE title LIKE 'Kết quả%') AS results,"
+            " count(*) FILTER (WHERE title LIKE 'Đã nhận bài%') AS receipts FROM messages"
+            " WHERE participant_id = ANY($1) GROUP BY participant_id", owners)
+        assert {r["participant_id"]: (r["results"], r["receipts"]) for r in per_person} == dict.fromkeys(owners, (1, 1))
         standings = await scoring.fetch("SELECT participant_id, correct, duration_ms FROM standings"
                                         " WHERE round_id = $1", OFFICIAL_ROUND)
     finally:

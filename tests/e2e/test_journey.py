@@ -55,10 +55,13 @@ def test_a_participant_registers_takes_a_round_and_reads_result_rank_and_inbox(p
     assert binh.client.get(f"/api/attempts/{attempt['id']}", headers=binh.auth).status_code == 404
     assert binh.client.get("/api/inbox", headers=binh.auth).json()["messages"] == []
 
-    box = an.inbox()
-    assert box["unread"] == 1
-    assert f"{result['correct']}/20" in box["messages"][0]["body"]
-    assert "Nguyễn Văn An" in box["messages"][0]["body"]
+    box = an.inbox(2)  # the receipt of the submission, then the result
+    assert box["unread"] == 2
+    titles = {m["title"]: m for m in box["messages"]}
+    receipt = next(m for t, m in titles.items() if t.startswith("Đã nhận bài thi: "))
+    scored = next(m for t, m in titles.items() if t.startswith("Kết quả"))
+    assert "10/20 câu đã trả lời" in receipt["body"] and attempt["id"] in receipt["body"]
+    assert f"{result['correct']}/20" in scored["body"] and "Nguyễn Văn An" in scored["body"]
 
 
 def test_an_organiser_corrects_a_key_and_the_participant_is_regraded_and_told(platform: Platform) -> None:
@@ -70,7 +73,7 @@ def test_an_organiser_corrects_a_key_and_the_participant_is_regraded_and_told(pl
     assert chi.save(attempt["id"], {question["id"]: ["A"]}).status_code == 204
     assert chi.submit(attempt["id"]).status_code == 200
     before = chi.result(attempt["id"])
-    assert chi.inbox(1)
+    assert chi.inbox(2)
 
     # The participant saw the options shuffled; the organiser corrects the key in the bank's own order.
     async def bank_entry() -> asyncpg.Record:
@@ -95,10 +98,10 @@ def test_an_organiser_corrects_a_key_and_the_participant_is_regraded_and_told(pl
                       json={"correct": [new_key], "reason": "Đáp án được điều chỉnh theo văn bản hiện hành"})
     assert fixed.status_code == 200, fixed.text
 
-    box = chi.inbox(2)
+    box = chi.inbox(3)
     expected = before["correct"] - 1 if was_right else before["correct"] + 1
-    assert box["messages"][0]["title"].endswith("đã được chấm lại")
-    assert f"thành {expected}/20" in box["messages"][0]["body"]
+    told = next(m for m in box["messages"] if m["title"].endswith("đã được chấm lại"))
+    assert f"thành {expected}/20" in told["body"]
     assert chi.result(attempt["id"])["correct"] == expected
 
 

@@ -14,7 +14,9 @@ import httpx
 import pytest
 import xlsxwriter
 
-from contracts import decode
+from contracts import Envelope, RoundResultsPublished, decode, wrap
+from contracts.events import PrizeWinner
+from exam import consumers
 from exam.app import create_app
 from exam.settings import ExamSettings
 from kit.auth import Grant
@@ -234,3 +236,43 @@ async def test_a_corrected_key_is_traced_audited_and_sent_to_every_round_on_that
     trail = (await exam.client.get(f"/rounds/{round_id}/audit", headers=organiser)).json()
     assert trail[-1]["action"] == "key_corrected" and trail[-1]["changes"]["correct_before"] == "A"
     assert await exam.db.fetchval("SELECT count(*) FROM key_corrections") == 1
+
+
+async def test_a_final_invites_the_prize_winners_of_its_qualifiers_as_their_results_come_out(exam: Exam) -> None:
+    qualifier = await set_up(exam, unit_code="BP-DX")
+    organiser = exam.token(*ORGANISER)
+    body = {"id": "chung-ket", "title": "Chung kết", "opens_at": (NOW - timedelta(hours=1)).isoformat(),
+            "closes_at": (NOW + timedelta(days=9)).isoformat(), "questions_per_attempt": 6, "time_limit_s": 600,
+            "topic_quotas": {"cds": 2, "cchc": 3}}
+    open_final = await exam.client.post(f"/contests/{CONTEST}/rounds", headers=organiser,
+                                        json={**body, "finalists_from": [qualifier]})
+    assert open_final.status_code == 422 and "người được mời" in open_final.json()["error"]["message"]
+    unknown = await exam.client.post(f"/contests/{CONTEST}/rounds", headers=organiser,
+                                     json={**body, "invitation_only": True, "finalists_from": ["khong-co"]})
+    assert unknown.status_code == 422 and "khong-co" in unknown.json()["error"]["message"]
+    made = await exam.client.post(f"/contests/{CONTEST}/rounds", headers=organiser,
+                                  json={**body, "invitation_only": True, "finalists_from": [qualifier]})
+    assert made.status_code == 201, made.text
+    final = made.json()["round_id"]
+    assert (await exam.client.post(f"/rounds/{final}/publication", headers=organiser)).status_code == 204
+
+    def results(revision: int, winners: list[str]) -> Envelope:
+        return wrap(RoundResultsPublished(
+            round_id=qualifier, contest_id=CONTEST, round_title="Vòng 1", revision=revision, ranked=40, true_number=2,
+            winners=[PrizeWinner(participant_id=p, prize="Vào chung kết", rank=i + 1) for i, p in enumerate(winners)],
+            published_at=NOW), qualifier, "scoring")
+
+    async def apply(envelope: Envelope) -> None:
+        async with exam.db.transaction():
+            await consumers.on_round_results(exam.db, [envelope])
+
+    await apply(results(1, ["p-an", "p-binh"]))
+    await apply(results(2, ["p-an", "p-chi"]))  # a corrected key changed the winners: Chi is invited too
+    await apply(results(1, ["p-dung"]))  # a stale copy does nothing
+    invited = [r["participant_id"] for r in await exam.db.fetch(
+        "SELECT participant_id FROM round_invitations WHERE round_id = $1 ORDER BY 1", final)]
+    assert invited == ["p-an", "p-binh", "p-chi"]
+    started = await exam.client.post(f"/rounds/{final}/attempts", headers=exam.token("p-chi", "BP-DX-TANPHU"))
+    assert started.status_code == 201, started.text
+    trail = (await exam.client.get(f"/rounds/{final}/audit", headers=organiser)).json()
+    assert [e["changes"].get("participants") for e in trail if e["action"] == "invited"] == [2, 1]

@@ -21,11 +21,12 @@ from contracts import (
     Envelope,
     ParticipantRegistered,
     RoundPublished,
+    RoundResultsPublished,
     UnitsChanged,
     VerificationCodeRequested,
     wrap,
 )
-from contracts.events import UnitRecord
+from contracts.events import PrizeWinner, UnitRecord
 from kit.auth import Grant
 from localstack.servers import DevMailbox
 from notify import announcements, consumers
@@ -299,3 +300,37 @@ async def test_a_code_is_not_held_up_by_a_campaign_in_the_bulk_lane(console: Con
     still_queued = await console.db.fetchval("SELECT count(*) FROM deliveries WHERE lane = 'bulk'"
                                              " AND status = 'queued'")
     assert still_queued > 1000, "the code went ahead of a campaign still under way"
+
+
+def results_published(revision: int, winners: list[tuple[str, str, int]]) -> Envelope:
+    return wrap(RoundResultsPublished(
+        round_id=ROUND, contest_id=CONTEST, round_title="Tuần 1", revision=revision, ranked=3, true_number=1,
+        winners=[PrizeWinner(participant_id=p, prize=prize, rank=rank) for p, prize, rank in winners],
+        published_at=datetime.now(UTC)), ROUND, "scoring")
+
+
+async def test_round_results_tell_winners_their_prize_and_the_others_the_news(console: Console) -> None:
+    await populate(console, PEOPLE)
+    await console.apply(consumers.on_attempts, started("p-an"), started("p-binh"), started("p-chi"))
+    first = results_published(1, [("p-an", "Giải Nhất", 1)])
+    await console.apply(consumers.on_round_results, first)
+    await console.apply(consumers.on_round_results, first)  # redelivered
+    told = {r["participant_id"]: r["title"] for r in await console.db.fetch(
+        "SELECT participant_id, title FROM messages WHERE event_id = $1", first.event_id)}
+    assert told == {"p-an": "Chúc mừng bạn đoạt Giải Nhất — Tuần 1", "p-binh": "Kết quả chung cuộc Tuần 1",
+                    "p-chi": "Kết quả chung cuộc Tuần 1"}, "Dũng never took the round"
+
+    # A corrected key moved the prize: the new revision is announced, an older copy is not.
+    second = results_published(2, [("p-binh", "Giải Nhất", 1)])
+    await console.apply(consumers.on_round_results, second)
+    await console.apply(consumers.on_round_results, results_published(1, [("p-an", "Giải Nhất", 1)]))
+    latest = await console.db.fetch("SELECT participant_id, title FROM messages WHERE event_id = $1"
+                                    " ORDER BY participant_id", second.event_id)
+    assert [(r["participant_id"], r["title"]) for r in latest] == [
+        ("p-an", "Kết quả chung cuộc Tuần 1 đã được cập nhật"), ("p-binh", "Chúc mừng bạn đoạt Giải Nhất — Tuần 1"),
+        ("p-chi", "Kết quả chung cuộc Tuần 1 đã được cập nhật")]
+    winners = await console.client.post(f"/contests/{CONTEST}/announcements/audience", headers=console.organiser,
+                                        json={"title": "Trao giải", "body": "Mời {ho_ten} dự lễ trao giải {vong_thi}.",
+                                              "channels": ["inbox"], "audience": {"prize_winners_round": ROUND}})
+    assert winners.json()["recipients"] == 1
+    assert winners.json()["sample"]["inbox"]["body"].startswith("Mời Nguyễn Văn An dự lễ trao giải Tuần 1.")

@@ -28,8 +28,10 @@ from contracts.events import (
     ParticipantErased,
     ParticipantRegistered,
     ParticipantUpdated,
+    PrizeWinner,
     QuestionKey,
     RoundPublished,
+    RoundResultsPublished,
     UnitRecord,
     UnitsChanged,
     VerificationCodeRequested,
@@ -91,6 +93,10 @@ SAMPLES: dict[type[Event], Event] = {
     ContactDetailsChanged: ContactDetailsChanged(
         participant_id="p-7f3a9c", phone="+84912345678", email=None, phone_verified=True, email_verified=False,
         changed_at=AT,
+    ),
+    RoundResultsPublished: RoundResultsPublished(
+        round_id="r-week-1", contest_id="c-cds-2024", round_title="Tuần 1", revision=1, ranked=48213, true_number=1520,
+        winners=[PrizeWinner(participant_id="p-7f3a9c", prize="Giải Nhất", rank=1)], published_at=AT,
     ),
     AnswerKeyCorrected: AnswerKeyCorrected(
         round_id="r-week-1", contest_id="c-cds-2024", question_id="q-cds-001", correct=[1], correction_no=1,

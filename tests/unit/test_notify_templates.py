@@ -6,8 +6,17 @@ from datetime import UTC, datetime
 
 import pytest
 
-from contracts import AttemptRescored, AttemptScored
-from notify.templates import SENDER, announcement, attempt_rescored, attempt_scored, duration_text, personalise
+from contracts import AttemptRescored, AttemptScored, AttemptSubmitted
+from contracts.events import AnswerGiven
+from notify.templates import (
+    SENDER,
+    announcement,
+    attempt_rescored,
+    attempt_scored,
+    duration_text,
+    personalise,
+    submission_receipt,
+)
 
 
 def scored(**changes: object) -> AttemptScored:
@@ -103,3 +112,15 @@ def test_an_announcement_says_who_sent_it_and_outside_the_inbox_how_to_stop_it()
     assert personalise(text, "Lê Chi").startswith("Chào Lê Chi,")
     _, inbox = announcement("Tin", "Nội dung", "inbox", "Hội thi", "", None, None, "https://thi.example.vn")
     assert inbox.endswith(f"— {SENDER}, Hội thi") and "ngừng nhận" not in inbox
+
+
+def test_a_receipt_says_when_the_server_took_the_attempt_in_vietnam_time() -> None:
+    event = AttemptSubmitted(
+        attempt_id="a-91c2", round_id="r-week-1", participant_id="p-7f3a9c", unit_code="BP-STTTT", attempt_no=2,
+        started_at=datetime(2024, 10, 4, 14, 40, tzinfo=UTC), received_at=datetime(2024, 10, 4, 14, 55, 30, tzinfo=UTC),
+        duration_ms=930_000, question_ids=["q1", "q2", "q3"], prediction=12,
+        answers=[AnswerGiven(question_id="q1", chosen=[0]), AnswerGiven(question_id="q2", chosen=[])])
+    title, text = submission_receipt(event, "Tuần 1", "Nguyễn Văn An")
+    assert title == "Đã nhận bài thi: Tuần 1"
+    assert "lúc 21:55 ngày 4/10/2024 (lượt thi thứ 2), với 1/3 câu đã trả lời. Mã bài thi: a-91c2." in text
+    assert text.startswith("Chào Nguyễn Văn An,") and text.endswith(SENDER)

@@ -18,6 +18,7 @@ from contracts.events import (
     ParticipantRegistered,
     ParticipantUpdated,
     RoundPublished,
+    RoundResultsPublished,
     UnitsChanged,
     VerificationCodeRequested,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "ParticipantRegistered",
     "ParticipantUpdated",
     "RoundPublished",
+    "RoundResultsPublished",
     "Topic",
     "UnitsChanged",
     "VerificationCodeRequested",

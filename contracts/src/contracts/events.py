@@ -210,6 +210,27 @@ class AttemptRescored(Event):
     reason: str = Field(description="The organiser's reason for the correction", examples=["Đáp án theo NĐ 45/2020"])
 
 
+class PrizeWinner(BaseModel):
+    participant_id: str = Field(description="Participant id", examples=["p-7f3a9c"])
+    prize: str = Field(description="The prize tier's name", examples=["Giải Nhất"])
+    rank: int = Field(description="Place in the round's final ranking", examples=[1])
+
+
+class RoundResultsPublished(Event):
+    """A round's final ranking and its prizes were computed. After a late attempt or a corrected
+    key they are computed again and published again, with a higher revision."""
+
+    round_id: str = Field(description="Round id", examples=["r-week-1"])
+    contest_id: str = Field(description="Contest id", examples=["c-cds-2024"])
+    round_title: str = Field(description="Round title", examples=["Tuần 1"])
+    revision: int = Field(description="1 the first time, then 2, 3... for each recomputation", examples=[1])
+    ranked: int = Field(description="Participants in the final ranking", examples=[48213])
+    true_number: int = Field(description="Participants whose counted attempt answered every question correctly",
+                             examples=[1520])
+    winners: list[PrizeWinner] = Field(description="Every prize of the round, in rank order")
+    published_at: datetime = Field(description="UTC", examples=["2024-10-05T01:00:00Z"])
+
+
 EVENT_TYPES: dict[tuple[str, int], type[Event]] = {
     (model.__name__, model.VERSION): model
     for model in (
@@ -227,5 +248,6 @@ EVENT_TYPES: dict[tuple[str, int], type[Event]] = {
         AttemptScored,
         AnswerKeyCorrected,
         AttemptRescored,
+        RoundResultsPublished,
     )
 }

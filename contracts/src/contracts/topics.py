@@ -18,6 +18,7 @@ from contracts.events import (
     ParticipantRegistered,
     ParticipantUpdated,
     RoundPublished,
+    RoundResultsPublished,
     UnitsChanged,
     VerificationCodeRequested,
 )
@@ -67,8 +68,13 @@ RESULTS = Topic(
     "results.v1", "participant_id", "Graded attempts, and attempts re-graded after a key correction",
     (AttemptScored, AttemptRescored), "scoring", ("notify",),
 )
+# Apart from results.v1, whose volume follows submissions: a round's outcome is one small event.
+ROUND_RESULTS = Topic(
+    "round-results.v1", "round_id", "Rounds' final results and prize winners, published again when recomputed",
+    (RoundResultsPublished,), "scoring", ("notify", "exam"),
+)
 
-TOPICS: tuple[Topic, ...] = (PARTICIPANTS, UNITS, VERIFICATION, ROUNDS, ATTEMPTS, RESULTS)
+TOPICS: tuple[Topic, ...] = (PARTICIPANTS, UNITS, VERIFICATION, ROUNDS, ATTEMPTS, RESULTS, ROUND_RESULTS)
 
 
 # Each outbox relay writes a tiny record here every few seconds: if the broker hands out an offset

@@ -12,6 +12,7 @@ from typing import Any
 
 import asyncpg
 
+from contracts import RoundResultsPublished
 from exam import contests, rules
 from exam.attempts import now
 from exam.schemas import ChangeContest, CreateContest, RoundChanges, RoundSettings
@@ -66,6 +67,7 @@ async def create_round(conn: asyncpg.Connection, by: Principal, contest_id: str,
     version = await _latest_bank(conn, contest_id)
     await _check_quotas(conn, contest_id, version, command.topic_quotas, command.questions_per_attempt)
     round_id = f"{contest_id}-{command.id}"
+    await _check_qualifiers(conn, contest_id, command)
     settings = command.model_dump(exclude={"id"})
     async with conn.transaction():
         position = await conn.fetchval("SELECT coalesce(max(position), 0) + 1 FROM rounds WHERE contest_id = $1",
@@ -74,8 +76,8 @@ async def create_round(conn: asyncpg.Connection, by: Principal, contest_id: str,
             await conn.execute(
                 "INSERT INTO rounds (id, contest_id, position, bank_version, title, kind, opens_at, closes_at,"
                 " questions_per_attempt, time_limit_s, attempts_allowed, counted_attempt, asks_prediction,"
-                " topic_quotas, review, unit_code, invitation_only)"
-                " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)",
+                " topic_quotas, review, unit_code, invitation_only, finalists_from)"
+                " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)",
                 round_id, contest_id, position, version, *settings.values())
         except asyncpg.UniqueViolationError as exc:
             raise Problem(409, "round_exists", f"Mã vòng thi «{command.id}» đã được dùng.") from exc
@@ -144,6 +146,42 @@ async def _round(conn: asyncpg.Connection, round_id: str, lock: bool = False) ->
     if rnd is None:
         raise ROUND_NOT_FOUND
     return rnd
+
+
+async def _check_qualifiers(conn: asyncpg.Connection, contest_id: str, command: RoundSettings) -> None:
+    if not command.finalists_from:
+        return
+    if not command.invitation_only:
+        raise Problem(422, "finalists_need_invitation",
+                      "Vòng thi mời người đoạt giải vòng loại phải là vòng chỉ dành cho người được mời.")
+    found = {r["id"] for r in await conn.fetch("SELECT id FROM rounds WHERE contest_id = $1 AND id = ANY($2::text[])",
+                                               contest_id, command.finalists_from)}
+    missing = [r for r in command.finalists_from if r not in found]
+    if missing:
+        raise Problem(422, "qualifier_not_found", f"Không tìm thấy vòng loại {', '.join(missing)} trong cuộc thi.")
+
+
+async def invite_finalists(conn: asyncpg.Connection, event: RoundResultsPublished) -> int:
+    """Invite a qualifying round's prize winners to every final that names it; returns invitations made.
+    Finalists invited by an earlier revision stay invited: taking an invitation back would be unfair."""
+    seen = await conn.fetchval("SELECT revision FROM round_results_seen WHERE round_id = $1", event.round_id)
+    if seen is not None and seen >= event.revision:
+        return 0
+    await conn.execute("INSERT INTO round_results_seen (round_id, revision) VALUES ($1, $2) ON CONFLICT (round_id)"
+                       " DO UPDATE SET revision = EXCLUDED.revision", event.round_id, event.revision)
+    made = 0
+    winners = sorted({w.participant_id for w in event.winners})
+    for final in await conn.fetch("SELECT id FROM rounds WHERE finalists_from @> ARRAY[$1::text]", event.round_id):
+        status = await conn.execute(
+            "INSERT INTO round_invitations (round_id, participant_id) SELECT $1, unnest($2::text[])"
+            " ON CONFLICT DO NOTHING", final["id"], winners)
+        count = int(status.split()[-1])
+        made += count
+        await conn.execute(
+            "INSERT INTO round_audit (round_id, changed_by, action, changes)"
+            " VALUES ($1, 'scoring', 'invited', $2::text::jsonb)",
+            final["id"], json.dumps({"from_round": event.round_id, "revision": event.revision, "participants": count}))
+    return made
 
 
 def _check_times(opens_at: Any, closes_at: Any) -> None:

@@ -123,6 +123,9 @@ class RoundSettings(BaseModel):
     review: Review = "score_only"
     unit_code: str | None = Field(None, max_length=64, description="Only this unit's subtree may take part")
     invitation_only: bool = Field(False, description="Only invited participants (finalists) may take part")
+    finalists_from: list[str] = Field(
+        default_factory=list, max_length=50,
+        description="Qualifying rounds (their ids) whose prize winners are invited as their results come out")
 
 
 class RoundChanges(BaseModel):

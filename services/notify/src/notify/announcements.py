@@ -37,9 +37,10 @@ async def check_scope(conn: asyncpg.Connection, by: Principal, contest_id: str, 
         path = await conn.fetchval("SELECT path FROM units WHERE code = $1", audience.unit_code)
         if path is None:
             raise Problem(404, "unit_not_found", "Không tìm thấy đơn vị.")
-    if audience.not_attempted_round is not None and not await conn.fetchval(
-            "SELECT 1 FROM rounds WHERE id = $1 AND contest_id = $2", audience.not_attempted_round, contest_id):
-        raise Problem(404, "round_not_found", "Không tìm thấy vòng thi này trong cuộc thi.")
+    for round_id in (audience.not_attempted_round, audience.prize_winners_round):
+        if round_id is not None and not await conn.fetchval(
+                "SELECT 1 FROM rounds WHERE id = $1 AND contest_id = $2", round_id, contest_id):
+            raise Problem(404, "round_not_found", "Không tìm thấy vòng thi này trong cuộc thi.")
     if by.organises(contest_id):
         return
     if not any(g.role == "coordinator" for g in by.grants):
@@ -63,6 +64,10 @@ def audience_filter(audience: Audience, first: int) -> tuple[str, list[Any]]:
         params.append(audience.not_attempted_round)
         clauses.append(f"NOT EXISTS (SELECT 1 FROM round_takers t WHERE t.round_id = ${first + len(params) - 1}"
                        " AND t.participant_id = r.id)")
+    if audience.prize_winners_round is not None:
+        params.append(audience.prize_winners_round)
+        clauses.append(f"EXISTS (SELECT 1 FROM prize_winners w WHERE w.round_id = ${first + len(params) - 1}"
+                       " AND w.participant_id = r.id)")
     return " AND ".join(clauses), params
 
 
@@ -78,7 +83,8 @@ def _reachable(channel: str) -> str:
 async def _context(conn: asyncpg.Connection, contest_id: str, audience: Audience) -> asyncpg.Record:
     return await conn.fetchrow(
         "SELECT c.title AS contest_title, c.organiser, r.title AS round_title, r.closes_at FROM contests c"
-        " LEFT JOIN rounds r ON r.id = $2 WHERE c.id = $1", contest_id, audience.not_attempted_round)
+        " LEFT JOIN rounds r ON r.id = $2 WHERE c.id = $1", contest_id,
+        audience.not_attempted_round or audience.prize_winners_round)
 
 
 def _texts(context: asyncpg.Record, title: str, body: str, channel: str,

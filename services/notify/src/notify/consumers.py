@@ -10,6 +10,7 @@ from contracts import (
     AttemptRescored,
     AttemptScored,
     AttemptStarted,
+    AttemptSubmitted,
     ContactDetailsChanged,
     ContestPublished,
     Envelope,
@@ -17,10 +18,11 @@ from contracts import (
     ParticipantRegistered,
     ParticipantUpdated,
     RoundPublished,
+    RoundResultsPublished,
     UnitsChanged,
     VerificationCodeRequested,
 )
-from contracts.topics import ATTEMPTS, PARTICIPANTS, RESULTS, ROUNDS, UNITS, VERIFICATION
+from contracts.topics import ATTEMPTS, PARTICIPANTS, RESULTS, ROUND_RESULTS, ROUNDS, UNITS, VERIFICATION
 from kit.runtime import Runtime
 from notify import copies, inbox, verification
 from notify.sender import Sender
@@ -40,6 +42,13 @@ async def on_results(conn: asyncpg.Connection, envelopes: list[Envelope]) -> Non
         event = envelope.event()
         if isinstance(event, AttemptScored | AttemptRescored):
             await inbox.deliver_result(conn, envelope.event_id, event)
+
+
+async def on_round_results(conn: asyncpg.Connection, envelopes: list[Envelope]) -> None:
+    for envelope in envelopes:
+        event = envelope.event()
+        if isinstance(event, RoundResultsPublished):
+            await inbox.announce_round_results(conn, envelope.event_id, event)
 
 
 async def on_verification(conn: asyncpg.Connection, envelopes: list[Envelope]) -> None:
@@ -69,10 +78,14 @@ async def on_rounds(conn: asyncpg.Connection, envelopes: list[Envelope]) -> None
 
 
 async def on_attempts(conn: asyncpg.Connection, envelopes: list[Envelope]) -> None:
-    """Only who has started a round matters here: the audience of reminders."""
-    started = [e for e in (envelope.event() for envelope in envelopes) if isinstance(e, AttemptStarted)]
+    """Who has started a round (the audience of reminders), and a receipt for each submission."""
+    events = [(envelope.event_id, envelope.event()) for envelope in envelopes]
+    started = [e for _, e in events if isinstance(e, AttemptStarted)]
     if started:
         await copies.record_takers(conn, started)
+    submitted = [(event_id, e) for event_id, e in events if isinstance(e, AttemptSubmitted)]
+    if submitted:
+        await inbox.deliver_receipts(conn, submitted)
 
 
 def register(runtime: Runtime, sender: Sender) -> None:
@@ -83,3 +96,4 @@ def register(runtime: Runtime, sender: Sender) -> None:
     runtime.subscribe(UNITS, on_units)
     runtime.subscribe(ROUNDS, on_rounds)
     runtime.subscribe(ATTEMPTS, on_attempts)
+    runtime.subscribe(ROUND_RESULTS, on_round_results)

@@ -6,7 +6,14 @@ import uuid
 
 import asyncpg
 
-from contracts import AttemptRescored, AttemptScored, ParticipantRegistered, ParticipantUpdated
+from contracts import (
+    AttemptRescored,
+    AttemptScored,
+    AttemptSubmitted,
+    ParticipantRegistered,
+    ParticipantUpdated,
+    RoundResultsPublished,
+)
 from notify import deliveries, templates
 
 
@@ -41,6 +48,56 @@ async def deliver_result(conn: asyncpg.Connection, event_id: uuid.UUID,
         "INSERT INTO messages (event_id, participant_id, channel, sender, title, body)"
         " VALUES ($1, $2, 'inbox', $3, $4, $5) ON CONFLICT (event_id, participant_id, channel) DO NOTHING",
         event_id, event.participant_id, templates.SENDER, title, body)
+
+
+async def deliver_receipts(conn: asyncpg.Connection, submitted: list[tuple[uuid.UUID, AttemptSubmitted]]) -> None:
+    """A receipt per acknowledged submission, read by the batch: the deadline rush sends thousands."""
+    people = list({e.participant_id for _, e in submitted})
+    names = {r["id"]: r["display_name"] for r in await conn.fetch(
+        "SELECT id, display_name FROM recipients WHERE id = ANY($1::text[])", people)}
+    titles = {r["id"]: r["title"] for r in await conn.fetch(
+        "SELECT id, title FROM rounds WHERE id = ANY($1::text[])", list({e.round_id for _, e in submitted}))}
+    rows = []
+    for event_id, event in submitted:
+        title, body = templates.submission_receipt(event, titles.get(event.round_id), names.get(event.participant_id))
+        rows.append((event_id, event.participant_id, templates.SENDER, title, body))
+    await conn.executemany(
+        "INSERT INTO messages (event_id, participant_id, channel, sender, title, body)"
+        " VALUES ($1, $2, 'inbox', $3, $4, $5) ON CONFLICT (event_id, participant_id, channel) DO NOTHING", rows)
+
+
+async def announce_round_results(conn: asyncpg.Connection, event_id: uuid.UUID, event: RoundResultsPublished) -> None:
+    """Winners are told their prize; everyone else who took the round that the results are out.
+    A stale revision (one older than a revision already announced) changes nothing."""
+    known = await conn.fetchval("SELECT revision FROM round_results WHERE round_id = $1", event.round_id)
+    if known is not None and known >= event.revision:
+        return
+    await conn.execute(
+        "INSERT INTO round_results (round_id, revision, published_at) VALUES ($1, $2, $3) ON CONFLICT (round_id)"
+        " DO UPDATE SET revision = EXCLUDED.revision, published_at = EXCLUDED.published_at",
+        event.round_id, event.revision, event.published_at)
+    await conn.execute("DELETE FROM prize_winners WHERE round_id = $1", event.round_id)
+    await conn.executemany("INSERT INTO prize_winners (round_id, participant_id, prize, rank) VALUES ($1, $2, $3, $4)",
+                           [(event.round_id, w.participant_id, w.prize, w.rank) for w in event.winners])
+    names = {r["id"]: r["display_name"] for r in await conn.fetch(
+        "SELECT id, display_name FROM recipients WHERE id = ANY($1::text[])",
+        [w.participant_id for w in event.winners])}
+    rows = []
+    for winner in event.winners:
+        title, body = templates.prize_won(event.round_title, winner.prize, winner.rank, event.revision,
+                                          names.get(winner.participant_id))
+        rows.append((event_id, winner.participant_id, templates.SENDER, title, body))
+    await conn.executemany(
+        "INSERT INTO messages (event_id, participant_id, channel, sender, title, body)"
+        " VALUES ($1, $2, 'inbox', $3, $4, $5) ON CONFLICT (event_id, participant_id, channel) DO NOTHING", rows)
+    title, body = templates.round_results(event.round_title, event.ranked, event.true_number, event.revision)
+    await conn.execute(
+        "INSERT INTO messages (event_id, participant_id, channel, sender, title, body)"
+        " SELECT $1, t.participant_id, 'inbox', $3, $4, replace($5, '{ho_ten}', coalesce(r.display_name, 'bạn'))"
+        " FROM round_takers t LEFT JOIN recipients r ON r.id = t.participant_id WHERE t.round_id = $2"
+        " AND NOT EXISTS (SELECT 1 FROM prize_winners w WHERE w.round_id = $2 AND w.participant_id = t.participant_id)"
+        " ON CONFLICT (event_id, participant_id, channel) DO NOTHING",
+        event_id, event.round_id, templates.SENDER, title, body)
 
 
 async def read_inbox(conn: asyncpg.Connection, participant_id: str, limit: int) -> tuple[list[asyncpg.Record], int]:

@@ -32,6 +32,7 @@ class Audience(BaseModel):
     category: str | None = Field(None, max_length=64, description="A participant category")
     not_attempted_round: str | None = Field(None, max_length=128,
                                             description="Registered, but no attempt started in this round")
+    prize_winners_round: str | None = Field(None, max_length=128, description="Won a prize in this round")
 
 
 class Composition(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from contracts import AttemptRescored, AttemptScored
+from contracts import AttemptRescored, AttemptScored, AttemptSubmitted
 
 SENDER = "Ban Tổ chức hội thi"
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")  # times are stored in UTC and shown as participants read clocks
@@ -41,6 +41,48 @@ def attempt_scored(event: AttemptScored, name: str | None) -> tuple[str, str]:
         lines.append("Theo thể lệ cuộc thi, một lượt thi khác của bạn được tính để xếp hạng trong vòng này.")
     lines.append(f"— {SENDER}")
     return title, "\n".join(lines)
+
+
+def submission_receipt(event: AttemptSubmitted, round_title: str | None, name: str | None) -> tuple[str, str]:
+    """What the participant can show if anything is ever in doubt: when the server took the attempt."""
+    greeting = f"Chào {name}," if name else "Chào bạn,"
+    what = round_title or "vòng thi"
+    answered = sum(1 for a in event.answers if a.chosen)
+    lines = [
+        greeting,
+        f"Hệ thống đã nhận bài thi {what} của bạn lúc {local_time_text(event.received_at)} (lượt thi thứ "
+        f"{event.attempt_no}), với {answered}/{len(event.question_ids)} câu đã trả lời."
+        f" Mã bài thi: {event.attempt_id}.",
+        "Kết quả chấm sẽ được gửi đến bạn ngay sau đây.",
+        f"— {SENDER}",
+    ]
+    return f"Đã nhận bài thi: {what}", "\n".join(lines)
+
+
+def round_results(round_title: str, ranked: int, true_number: int, revision: int) -> tuple[str, str]:
+    """To everyone who took the round, with {ho_ten} left for each recipient."""
+    again = revision > 1
+    title = f"Kết quả chung cuộc {round_title}" + (" đã được cập nhật" if again else "")
+    lines = [
+        "Chào {ho_ten},",
+        f"Ban Tổ chức đã {'cập nhật' if again else 'công bố'} kết quả chung cuộc {round_title}: {ranked} thí sinh "
+        f"được xếp hạng; {true_number} người trả lời đúng tất cả các câu hỏi.",
+        "Vào trang thi để xem thứ hạng của bạn, lý do xếp hạng và danh sách đoạt giải.",
+        f"— {SENDER}",
+    ]
+    return title, "\n".join(lines)
+
+
+def prize_won(round_title: str, prize: str, rank: int, revision: int, name: str | None) -> tuple[str, str]:
+    greeting = f"Chào {name}," if name else "Chào bạn,"
+    lines = [
+        greeting,
+        f"Chúc mừng bạn đoạt {prize} {round_title} với thứ hạng {rank} trong kết quả chung cuộc"
+        + (" (đã cập nhật)." if revision > 1 else "."),
+        "Ban Tổ chức sẽ liên hệ về việc trao giải. Danh sách đoạt giải được công bố tại trang thi.",
+        f"— {SENDER}",
+    ]
+    return f"Chúc mừng bạn đoạt {prize} — {round_title}", "\n".join(lines)
 
 
 def attempt_rescored(event: AttemptRescored, name: str | None) -> tuple[str, str]:
