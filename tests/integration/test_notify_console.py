@@ -334,3 +334,21 @@ async def test_round_results_tell_winners_their_prize_and_the_others_the_news(co
                                               "channels": ["inbox"], "audience": {"prize_winners_round": ROUND}})
     assert winners.json()["recipients"] == 1
     assert winners.json()["sample"]["inbox"]["body"].startswith("Mời Nguyễn Văn An dự lễ trao giải Tuần 1.")
+
+
+async def test_message_templates_start_from_the_defaults_and_are_the_organisers_to_change(console: Console) -> None:
+    await populate(console, PEOPLE[:1])
+    url = f"/contests/{CONTEST}/message-templates"
+    starters = (await console.client.get(url, headers=console.organiser)).json()
+    assert {t["name"] for t in starters} == {"nhac-lam-bai", "cong-bo-ket-qua"}
+    assert all(t["updated_at"] is None for t in starters)
+    mine = {"title": "Mời dự lễ trao giải", "body": "Chào {ho_ten}, mời bạn dự lễ trao giải {cuoc_thi}."}
+    assert (await console.client.put(f"{url}/trao-giai", headers=console.organiser, json=mine)).status_code == 204
+    coordinator = console.token("coord-dx", Grant("coordinator", unit="BP-DX"), unit="BP-DX")
+    assert (await console.client.put(f"{url}/trao-giai", headers=coordinator, json=mine)).status_code == 403
+    bad = await console.client.put(f"{url}/Trao Giải", headers=console.organiser, json=mine)
+    assert bad.status_code == 422 and "Tên mẫu" in bad.json()["error"]["message"]
+    listed = {t["name"]: t for t in (await console.client.get(url, headers=coordinator)).json()}
+    assert listed["trao-giai"]["body"] == mine["body"] and listed["trao-giai"]["updated_at"] is not None
+    assert (await console.client.delete(f"{url}/trao-giai", headers=console.organiser)).status_code == 204
+    assert (await console.client.delete(f"{url}/trao-giai", headers=console.organiser)).status_code == 404

@@ -104,7 +104,7 @@ class TemplateBody(BaseModel):
 
 class TemplateView(TemplateBody):
     name: str
-    updated_at: datetime
+    updated_at: datetime | None = Field(description="None for a starter template the contest has not changed")
 
 
 class Preferences(BaseModel):
