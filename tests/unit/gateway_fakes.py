@@ -17,6 +17,8 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from exam.demo import demo_questions
 from exam.schemas import AttemptView, ContestView, OptionView, QuestionView, Receipt, RoundView
 from kit.auth import ALGORITHM, ISSUER
+from scoring.award_rules import DEFAULT_RULES, AwardRules
+from scoring.award_schemas import AwardRulesView
 from scoring.schemas import AttemptResult, Leaderboard, LeaderboardEntry, MyPlace
 
 CONTEST = "cds-cchc-2024"
@@ -145,3 +147,114 @@ class Services:
         if path == "/inbox/7/read":
             return httpx.Response(204)
         return httpx.Response(404, json={"error": {"code": "not_found", "message": "Không tìm thấy."}})
+
+
+# -- the organisers' pages (/quan-tri) ---------------------------------------------------------------
+
+DRAFT = f"{CONTEST}-tuan-2"
+ANNOUNCEMENT = "3f1c2b9a-1d2e-4f5a-9b8c-7d6e5f4a3b2c"
+BAD_ROWS = [{"row": 3, "column": "Đáp án", "message": "Đáp án «E»: phương án E không có trong câu hỏi."},
+            {"row": 4, "column": "Câu hỏi", "message": "Thiếu nội dung câu hỏi."}]
+
+
+def staff_token(*grants: dict[str, str], sub: str = "p-btc", name: str = "Lê Thị Hoa", unit: str = "BP") -> str:
+    """A token with grants, as registration issues it to an organiser, a coordinator or an operator."""
+    now = datetime.now(UTC)
+    return jwt.encode({"iss": ISSUER, "sub": sub, "unit": unit, "name": name, "roles": list(grants), "iat": now,
+                       "exp": now + timedelta(seconds=900)}, KEY, algorithm=ALGORITHM)
+
+
+def _json(status: int, body: Any) -> httpx.Response:
+    return httpx.Response(status, content=json.dumps(body, default=str).encode(),
+                          headers={"content-type": "application/json"})
+
+
+@dataclass
+class StaffServices(Services):
+    """The services as organisers meet them: banks, rounds, statistics, prizes, the notification console."""
+
+    participants: int = 12
+
+    def exam(self, request: httpx.Request, method: str, path: str) -> httpx.Response:
+        if method == "GET" and path == f"/contests/{CONTEST}":
+            return httpx.Response(200, content=contest().model_dump_json())
+        if method == "POST" and path == f"/contests/{CONTEST}/banks":
+            if b"LOI" in request.content:
+                return _json(422, {"error": {"code": "invalid_rows", "message": "Tệp có 2 lỗi; ngân hàng câu hỏi chưa"
+                                             " được thay đổi."}, "errors": BAD_ROWS})
+            return _json(201, {"contest_id": CONTEST, "version": 2, "question_count": 12,
+                               "topics": {"cds": 6, "cchc": 6}})
+        if method == "GET" and path == f"/contests/{CONTEST}/banks/2.xlsx":
+            return httpx.Response(200, content=b"PK-bank", headers={
+                "content-type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "content-disposition": 'attachment; filename="ngan-hang-v2.xlsx"'})
+        if method == "PUT" and path.startswith(f"/contests/{CONTEST}/banks/2/questions/"):
+            return _json(200, {"question_code": path.split("/")[-2], "correct_before": ["A"],
+                               "correct": json.loads(request.content)["correct"], "rounds": [ROUND]})
+        if method == "POST" and path == f"/contests/{CONTEST}/rounds":
+            return _json(201, {"round_id": f"{CONTEST}-{json.loads(request.content)['id']}"})
+        if method == "GET" and path == f"/rounds/{DRAFT}/audit":
+            created = {"title": "Vòng 2 (tuần 2)", "kind": "official", "opens_at": NOW + timedelta(days=7),
+                       "closes_at": NOW + timedelta(days=14), "questions_per_attempt": 20, "time_limit_s": 900,
+                       "attempts_allowed": 2, "counted_attempt": "best", "asks_prediction": True,
+                       "topic_quotas": {"cds": 10}, "review": "score_only", "unit_code": None,
+                       "invitation_only": False, "finalists_from": []}
+            return _json(200, [{"changed_by": "p-btc", "changed_at": NOW, "action": "created", "changes": created}])
+        if method in ("POST", "PATCH") and path in (f"/rounds/{DRAFT}/publication", f"/rounds/{DRAFT}"):
+            return httpx.Response(204)
+        return super().exam(request, method, path)
+
+    def _line(self, code: str, name: str, headcount: int, participants: int) -> dict[str, Any]:
+        return {"code": code, "name": name, "headcount": headcount, "participants": participants,
+                "attempts": participants + 3, "participation_rate": round(participants / headcount, 4),
+                "average_correct": 15.5, "best_correct": 20, "average_score": 77.5, "band": "Yếu"}
+
+    def scoring(self, request: httpx.Request, method: str, path: str) -> httpx.Response:
+        if path == "/units/BP/statistics":
+            return _json(200, {"round_id": request.url.params.get("round_id"), "contest_id": CONTEST,
+                               "band_metric": "average_score",
+                               "unit": self._line("BP", "Tỉnh Bình Phước", 50, self.participants),
+                               "children": [self._line("BP-STTTT", "Sở Thông tin và Truyền thông", 40,
+                                                       self.participants - 2)]})
+        if path == f"/rounds/{ROUND}/ranking":
+            entry = {"rank": 1, "participant_id": "p-an", "display_name": "Nguyễn Văn An", "unit_code": "BP-STTTT",
+                     "correct": 18, "total": 20, "duration_ms": 425_000, "prediction": 3, "distance": 1,
+                     "separated_by": None}
+            return _json(200, {"round_id": ROUND, "true_number": 2, "entries": [entry]})
+        if path == f"/contests/{CONTEST}/awards":
+            rules = DEFAULT_RULES if method == "GET" else AwardRules.model_validate(json.loads(request.content))
+            view = AwardRulesView(contest_id=CONTEST, configured=method == "PUT", rules=rules)
+            return httpx.Response(200, content=view.model_dump_json())
+        if path == f"/rounds/{ROUND}/results.xlsx":
+            return httpx.Response(200, content=b"PK-results", headers={
+                "content-type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "content-disposition": 'attachment; filename="ket-qua.xlsx"'})
+        return super().scoring(request, method, path)
+
+    def notify(self, request: httpx.Request, method: str, path: str) -> httpx.Response:
+        base = f"/contests/{CONTEST}"
+        view = {"id": ANNOUNCEMENT, "contest_id": CONTEST, "title": "Nhắc thi tuần 1", "body": "Kính gửi {ho_ten}",
+                "channels": ["inbox", "sms"], "audience": {"unit_code": "BP-STTTT"}, "status": "dispatched",
+                "send_at": NOW, "minutes_before_close": None, "due_at": NOW, "created_by_name": "Lê Thị Hoa",
+                "created_at": NOW, "dispatched_at": NOW, "recipients": 40, "cancelled_at": None}
+        if method == "POST" and path == base + "/announcements/audience":
+            return _json(200, {"recipients": 40, "by_channel": {"inbox": 40, "sms": 38},
+                               "sample": {"sms": {"title": "Nhắc thi", "body": "Kính gửi Nguyễn Văn An"}}})
+        if method == "POST" and path == base + "/announcements":
+            return _json(201, {"id": ANNOUNCEMENT})
+        if method == "GET" and path == base + "/announcements":
+            return _json(200, [view])
+        if method == "GET" and path == f"/announcements/{ANNOUNCEMENT}":
+            lines = {"inbox": {"queued": 0, "sent": 40, "delivered": 0, "failed": 0, "retried": 0, "read": 7},
+                     "sms": {"queued": 0, "sent": 30, "delivered": 5, "failed": 3, "retried": 1, "read": 0}}
+            return _json(200, {**view, "channels_progress": lines, "units": [
+                {"unit_code": "BP-STTTT", "unit_name": "Sở Thông tin và Truyền thông", "recipients": 38, "sent": 35,
+                 "failed": 3}]})
+        if method == "GET" and path == base + "/message-templates":
+            return _json(200, [{"name": "nhac-thi", "title": "Nhắc thi", "body": "Hạn chót {han_chot}",
+                                "updated_at": NOW}])
+        if method in ("PUT", "DELETE") and path.startswith(base + "/message-templates/"):
+            return httpx.Response(204)
+        if method == "POST" and path == f"/announcements/{ANNOUNCEMENT}/retry":
+            return _json(200, {"queued_again": 3})
+        return super().notify(request, method, path)

@@ -5,7 +5,20 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 
-from gateway.web import accounts, errors, public, results, static, taking
+from gateway.web import (
+    accounts,
+    admin_banks,
+    admin_contests,
+    admin_notify,
+    admin_results,
+    admin_transfer,
+    admin_units,
+    errors,
+    public,
+    results,
+    static,
+    taking,
+)
 from gateway.web.render import Assets, environment
 from gateway.web.session import Refresher
 from gateway.web.upstream import Cache
@@ -21,5 +34,8 @@ def install(app: FastAPI) -> None:
     # Phones on mobile data: every text answer over 500 bytes travels compressed.
     app.add_middleware(GZipMiddleware, minimum_size=500)
     for module in (static, public, accounts, taking, results):
+        app.include_router(module.router)
+    # The organisers' and unit coordinators' pages, under /quan-tri.
+    for module in (admin_contests, admin_banks, admin_units, admin_results, admin_notify, admin_transfer):
         app.include_router(module.router)
     errors.install(app)

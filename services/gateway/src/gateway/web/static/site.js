@@ -298,4 +298,73 @@
     if (state.pending) save();
     if (kept && kept.submitting) submit();
   }
+  /* Organisers' pages: participation by unit and an announcement's progress, refreshed every few
+     seconds from the same JSON the services answer through /api (the cookie session, as above). */
+  function figure(n) { return n === null || n === undefined ? "–" : Number(n).toLocaleString("vi-VN"); }
+  function rate(r) {
+    return r === null || r === undefined ? "–"
+      : (r * 100).toLocaleString("vi-VN", {minimumFractionDigits: 1, maximumFractionDigits: 1}) + "%";
+  }
+  function stamp(status, ok) {
+    if (status) status.textContent = ok ? "Đã cập nhật lúc " + new Date().toLocaleTimeString("vi-VN") + "."
+      : "Chưa cập nhật được; sẽ thử lại sau ít giây.";
+  }
+  function liveStats(box) {
+    var status = box.querySelector("[data-stats-status]");
+    function fill(row, line) {
+      if (!row || !line) return;
+      [].slice.call(row.querySelectorAll("[data-k]")).forEach(function (cell) {
+        var k = cell.getAttribute("data-k"), v = line[k];
+        if (k === "participation_rate") cell.textContent = rate(v);
+        else if (k === "band") cell.textContent = v || "–";
+        else if (k === "average_score") cell.textContent = v === null || v === undefined ? "–" : String(v).replace(".", ",");
+        else cell.textContent = figure(v);
+      });
+    }
+    function chart(children) {
+      var top = 0;
+      children.forEach(function (c) { top = Math.max(top, (c.participation_rate || 0) * 100); });
+      children.forEach(function (c, i) {
+        var bar = box.querySelector('[data-bar="' + i + '"]');
+        if (!bar) return;
+        var percent = (c.participation_rate || 0) * 100, width = (top ? percent / top * 100 : 0) * 3.2;
+        var label = bar.querySelector("[data-v]");
+        bar.querySelector("rect").setAttribute("width", width.toFixed(1));
+        label.setAttribute("x", (246 + width).toFixed(1));
+        label.textContent = rate(c.participation_rate || 0);
+      });
+    }
+    function refresh() {
+      if (document.hidden) return;
+      send("GET", box.getAttribute("data-stats")).then(function (r) {
+        if (!r.ok || !r.data) { stamp(status, false); return; }
+        fill(box.querySelector("dl[data-unit]"), r.data.unit);
+        r.data.children.forEach(function (c) { fill(box.querySelector('tr[data-unit="' + c.code + '"]'), c); });
+        chart(r.data.children);
+        stamp(status, true);
+      }, function () { stamp(status, false); });
+    }
+    setInterval(refresh, Number(box.getAttribute("data-every") || 5) * 1000);
+  }
+  function liveProgress(box) {
+    var status = box.querySelector("[data-stats-status]"), was = box.getAttribute("data-status");
+    setInterval(function () {
+      if (document.hidden) return;
+      send("GET", box.getAttribute("data-live-progress")).then(function (r) {
+        if (!r.ok || !r.data) { stamp(status, false); return; }
+        if (r.data.status !== was) { window.location.reload(); return; }  // sent or cancelled: the page says so
+        [].slice.call(document.querySelectorAll("[data-progress]")).forEach(function (cell) {
+          var key = cell.getAttribute("data-progress").split("."), line = r.data.channels_progress[key[0]];
+          if (key[0] === "recipients") cell.textContent = figure(r.data.recipients);
+          else if (line && key[1]) cell.textContent = figure(line[key[1]] || 0);
+        });
+        stamp(status, true);
+      }, function () { stamp(status, false); });
+    }, 5000);
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    var stats = document.querySelector("[data-stats]"), progress = document.querySelector("[data-live-progress]");
+    if (stats) liveStats(stats);
+    if (progress) liveProgress(progress);
+  });
 })();
