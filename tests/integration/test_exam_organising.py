@@ -34,6 +34,7 @@ class Exam:
     client: httpx.AsyncClient
     db: asyncpg.Connection
     private_key: str
+    pool: asyncpg.Pool  # the service's own, with its jsonb codec
 
     def token(self, who: str, unit: str = "BP-DX-TANPHU", *grants: Grant) -> dict[str, str]:
         return {"authorization": "Bearer " + tokens.issue(self.private_key, who, unit, who, list(grants), 600)}
@@ -52,7 +53,7 @@ async def exam(servers: Servers) -> AsyncIterator[Exam]:
         await conn.executemany("INSERT INTO units (code, path) VALUES ($1, $2)",
                                [(u["code"], u["path"]) for u in with_paths(demo_units())])
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://exam") as client:
-            yield Exam(client, conn, servers.private_key.read_text())
+            yield Exam(client, conn, servers.private_key.read_text(), app.state.runtime.pool)
         await conn.close()
 
 
@@ -276,3 +277,38 @@ async def test_a_final_invites_the_prize_winners_of_its_qualifiers_as_their_resu
     assert started.status_code == 201, started.text
     trail = (await exam.client.get(f"/rounds/{final}/audit", headers=organiser)).json()
     assert [e["changes"].get("participants") for e in trail if e["action"] == "invited"] == [2, 1]
+
+
+async def test_moving_the_close_moves_the_deadlines_of_attempts_under_way(exam: Exam) -> None:
+    round_id = await set_up(exam, closes_at=(NOW + timedelta(minutes=5)).isoformat())
+    attempt = (await exam.client.post(f"/rounds/{round_id}/attempts", headers=exam.token("p-1"))).json()
+
+    async def deadline() -> datetime:
+        return await exam.db.fetchval("SELECT deadline FROM attempts WHERE id = $1", attempt["id"])
+
+    started = await exam.db.fetchval("SELECT started_at FROM attempts WHERE id = $1", attempt["id"])
+    assert await deadline() == await exam.db.fetchval("SELECT closes_at FROM rounds WHERE id = $1", round_id)
+    organiser = exam.token(*ORGANISER)
+    later = NOW + timedelta(days=1)
+    assert (await exam.client.patch(f"/rounds/{round_id}", headers=organiser,
+                                    json={"closes_at": later.isoformat()})).status_code == 204
+    assert await deadline() == started + timedelta(seconds=600), "the whole time limit, now that the close allows it"
+    sooner = datetime.now(UTC) + timedelta(minutes=2)
+    assert (await exam.client.patch(f"/rounds/{round_id}", headers=organiser,
+                                    json={"closes_at": sooner.isoformat()})).status_code == 204
+    assert abs((await deadline() - sooner).total_seconds()) < 0.001
+
+
+async def test_the_demo_contest_takes_new_rounds_and_bank_versions(exam: Exam) -> None:
+    from exam import demo
+
+    async with exam.pool.acquire() as conn:
+        assert await demo.seed_contest(conn, NOW)
+    organiser = exam.token("org-demo", "BP", Grant("organiser", contest=demo.CONTEST_ID))
+    made = await exam.client.post(f"/contests/{demo.CONTEST_ID}/rounds", headers=organiser, json={
+        "id": "tuan-2", "title": "Vòng 2 (tuần 2)", "opens_at": (NOW + timedelta(days=7)).isoformat(),
+        "closes_at": (NOW + timedelta(days=14)).isoformat(), "questions_per_attempt": 20, "time_limit_s": 900})
+    assert made.status_code == 201, made.text
+    again = await exam.client.post(f"/contests/{demo.CONTEST_ID}/banks", headers=organiser,
+                                   files={"file": ("bank.xlsx", good_bank(), XLSX)})
+    assert again.status_code == 201 and again.json()["version"] == 2

@@ -41,6 +41,10 @@ async def seed_contest(conn: asyncpg.Connection, at: datetime) -> bool:
             " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             [("q-" + str(q["code"]).lower(), CONTEST_ID, q["code"], q["topic"], q["difficulty"], q["text"],
               q["options"], q["correct"], q["source"]) for q in demo_questions()])
+        # The bank's first version, as an import would record it: new rounds draw from it, and the
+        # next import becomes version 2.
+        await conn.execute("INSERT INTO bank_versions (contest_id, version, imported_by, filename, question_count)"
+                           " VALUES ($1, 1, 'demo', 'questions.json', $2)", CONTEST_ID, len(demo_questions()))
         rounds = [
             ("thi-thu", 1, "Thi thử", "practice", at - timedelta(days=1), at + timedelta(days=60), 10, 600, 50),
             ("tuan-1", 2, "Vòng 1 (tuần 1)", "official", at - timedelta(hours=1), at + timedelta(days=7), 20, 900, 3),

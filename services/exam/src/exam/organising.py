@@ -101,6 +101,13 @@ async def amend_round(conn: asyncpg.Connection, by: Principal, round_id: str, co
                             merged["questions_per_attempt"])
         for column in sorted(changes):  # names from the model, never from the request body's keys
             await conn.execute(f"UPDATE rounds SET {column} = $2 WHERE id = $1", round_id, changes[column])
+        if "closes_at" in changes:
+            # Attempts under way keep their time limit, within the new close: capped by the old close
+            # they would end early, and past the new one they would outlive the round.
+            await conn.execute(
+                "UPDATE attempts SET deadline = least(started_at + make_interval(secs => $2), $3)"
+                " WHERE round_id = $1 AND status = 'active'", round_id, float(merged["time_limit_s"]),
+                changes["closes_at"])
         await _audit(conn, round_id, by, "amended", {k: _before_after(rnd[k], v) for k, v in changes.items()})
         if rnd["published_at"] is not None:
             await contests.publish_round(conn, round_id)  # scoring gets the new settings too
