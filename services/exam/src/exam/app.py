@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from exam import attempts, consumers
+from exam.admission import Admission
 from exam.routes import ROUTERS
 from exam.settings import ExamSettings
 from kit.logs import log
@@ -25,4 +26,6 @@ def create_app(settings: ExamSettings | None = None) -> FastAPI:
     runtime = Runtime("exam", settings, migrations=["kit", "exam"], has_outbox=True,
                       loops=[periodic(lambda s: s.sweep_every_s, close_expired_attempts)])
     consumers.register(runtime)
-    return runtime.app(ROUTERS, title="Thi trực tuyến (exam)")
+    app = runtime.app(ROUTERS, title="Thi trực tuyến (exam)")
+    app.state.admission = Admission(settings.submissions_in_flight_max, settings.busy_retry_after_s)
+    return app

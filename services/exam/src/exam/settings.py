@@ -12,3 +12,6 @@ class ExamSettings(ServiceSettings):
     database_pool_size: int = 20
     submission_grace_s: int = Field(60, description="Submissions are accepted this long after the deadline")
     sweep_every_s: float = Field(2.0, description="How often expired attempts are closed by the server")
+    submissions_in_flight_max: int = Field(
+        48, ge=1, description="Submissions one process works on at once; more are refused with 503 and Retry-After")
+    busy_retry_after_s: int = Field(1, ge=1, description="Retry-After given with a refused submission (plus 0-1 s)")

@@ -39,9 +39,10 @@ async def save_answers(attempt_id: str, body: SaveAnswers, who: CurrentPrincipal
 async def submit(attempt_id: str, body: SubmitAttempt, who: CurrentPrincipal, request: Request) -> Receipt:
     """Durable before it answers: the receipt means the submission is committed."""
     runtime = request.app.state.runtime
-    async with runtime.pool.acquire() as conn:
-        receipt, new = await attempts.submit(conn, attempt_id, who, body.prediction, body.answers,
-                                             runtime.settings.submission_grace_s)
+    with request.app.state.admission.admit():
+        async with runtime.pool.acquire() as conn:
+            receipt, new = await attempts.submit(conn, attempt_id, who, body.prediction, body.answers,
+                                                 runtime.settings.submission_grace_s)
     if new:
         runtime.wake_relay()
     return receipt

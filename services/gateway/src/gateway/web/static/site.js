@@ -18,7 +18,8 @@
       return answer.text().then(function (text) {
         var data = null;
         try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
-        return {status: answer.status, ok: answer.ok, data: data};
+        return {status: answer.status, ok: answer.ok, data: data,
+          retryAfter: Number(answer.headers.get("retry-after")) || 0};
       });
     });
   }
@@ -217,6 +218,12 @@
           finished = true;
           try { localStorage.removeItem(key); } catch (e) { /* nothing kept */ }
           window.location.assign("/bai-thi/" + id + "/da-nop");
+          return;
+        }
+        if ((r.status === 503 || r.status === 429) && r.retryAfter) {
+          // The server is full at the deadline rush and says when to come back: within the grace period.
+          setStatus("Hệ thống đang nhận nhiều bài cùng lúc; bài của bạn sẽ được gửi lại sau " + r.retryAfter + " giây.", true);
+          setTimeout(submit, r.retryAfter * 1000);
           return;
         }
         refused(r);
