@@ -409,6 +409,7 @@ class Connection:
         self.port = port
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
+        self.head = b""  # the last answer's status line and headers, for those who read one (Retry-After)
 
     async def open(self) -> None:
         self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
@@ -425,7 +426,7 @@ class Connection:
                 await self.open()
             assert self.reader is not None and self.writer is not None
             self.writer.write(request)
-            head = await self.reader.readuntil(b"\r\n\r\n")
+            head = self.head = await self.reader.readuntil(b"\r\n\r\n")
             status, lowered = head[9:12].decode(), head.lower()
             at = lowered.find(b"\r\ncontent-length:")
             if at >= 0:

@@ -31,6 +31,9 @@ class Platform:
     fixed_ports: bool = False
     partitions: int = 4
     extra_env: dict[str, str] = field(default_factory=dict)
+    # Processes per service (1 when absent): extra ones are named "exam-2", "exam-3"... on ports of their own.
+    # Scoring's instances share the work through their Kafka consumer groups; each exam instance answers HTTP.
+    instances: dict[str, int] = field(default_factory=dict)
     postgres: Postgres = field(init=False)
     valkey: Valkey = field(init=False)
     broker: Tansu = field(init=False)
@@ -47,6 +50,13 @@ class Platform:
         if self.fixed_ports:
             self.mailbox.smtp_port, self.mailbox.http_port = MAILBOX_SMTP_PORT, MAILBOX_HTTP_PORT
         self.ports = dict(DEFAULT_PORTS) if self.fixed_ports else {s: free_port() for s in SERVICES}
+        for service in SERVICES:
+            for name in self.instance_names(service)[1:]:
+                self.ports[name] = free_port()
+
+    def instance_names(self, service: str) -> list[str]:
+        """The service's processes by name: the service itself, then "service-2"... (`instances`)."""
+        return [service] + [f"{service}-{n}" for n in range(2, self.instances.get(service, 1) + 1)]
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
@@ -63,9 +73,11 @@ class Platform:
             for service in ("registration", "exam"):
                 self._run_module(service, ["seed-demo"])
         for service in SERVICES:
-            self.start_service(service)
+            for name in self.instance_names(service):
+                self.start_service(name)
         for service in SERVICES:
-            self.wait_ready(service)
+            for name in self.instance_names(service):
+                self.wait_ready(name)
 
     def start_servers(self) -> None:
         self.postgres.start()
@@ -75,7 +87,8 @@ class Platform:
 
     def stop(self) -> None:
         for service in reversed(SERVICES):
-            stop(self.processes.pop(service, None))
+            for name in reversed(self.instance_names(service)):
+                stop(self.processes.pop(name, None))
         self.mailbox.stop()
         self.broker.stop()
         self.valkey.stop()
@@ -84,11 +97,13 @@ class Platform:
     # -- one service -----------------------------------------------------------------------------
 
     def env(self, service: str) -> dict[str, str]:
+        """The settings of a service's process (`service` may name an extra instance, "exam-2")."""
+        name, service = service, service.split("-")[0]
         prefix = service.upper() + "_"
         private, public = ensure_key_pair(self.data_dir / "keys")
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         env.update({
-            prefix + "PORT": str(self.ports[service]),
+            prefix + "PORT": str(self.ports[name]),
             prefix + "REDIS_URL": self.valkey.url(),
             prefix + "KAFKA_BOOTSTRAP_SERVERS": self.broker.bootstrap_servers,
             prefix + "KAFKA_TOPIC_PARTITIONS": str(self.partitions),
@@ -108,8 +123,8 @@ class Platform:
         return env
 
     def start_service(self, service: str) -> None:
-        self.processes[service] = spawn([sys.executable, "-m", service], self.data_dir / "logs" / f"{service}.log",
-                                        env=self.env(service))
+        self.processes[service] = spawn([sys.executable, "-m", service.split("-")[0]],
+                                        self.data_dir / "logs" / f"{service}.log", env=self.env(service))
 
     def wait_ready(self, service: str, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
