@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from kit.logs import log
 from kit.runtime import Runtime, periodic
-from scoring import api, consumers, finals, leaderboard
+from scoring import api, awarding, awards_api, consumers, exports_api, finals, leaderboard
 from scoring.settings import ScoringSettings
 
 
@@ -19,11 +19,14 @@ async def restore_boards(runtime: Runtime) -> None:
 
 
 async def finalise_closed_rounds(runtime: Runtime) -> None:
-    """Rank each official round once it has closed and its server-closed attempts have arrived."""
+    """Rank each official round once it has closed and its server-closed attempts have arrived, then award."""
     async with runtime.pool.acquire() as conn:
         for round_id in await finals.due_rounds(conn, runtime.settings.final_ranking_settle_s):
             truth = await finals.finalise(conn, round_id)
             log.info("final ranking computed", round_id=round_id, true_number=truth)
+        # Prizes and the overall ranking follow every change to a contest's finalised rounds.
+        for contest_id in await awarding.refresh(conn):
+            log.info("awards computed", contest_id=contest_id)
 
 
 def create_app(settings: ScoringSettings | None = None) -> FastAPI:
@@ -31,4 +34,4 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
     runtime = Runtime("scoring", settings, migrations=["kit", "scoring"], uses_redis=True, has_outbox=True,
                       loops=[restore_boards, periodic(lambda s: s.finalise_every_s, finalise_closed_rounds)])
     consumers.register(runtime)
-    return runtime.app([api.router], title="Chấm thi và xếp hạng (scoring)")
+    return runtime.app([api.router, exports_api.router, awards_api.router], title="Chấm thi và xếp hạng (scoring)")

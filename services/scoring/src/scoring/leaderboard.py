@@ -25,10 +25,13 @@ async def refresh(redis: Redis, conn: asyncpg.Connection, pairs: set[tuple[str, 
         " JOIN unnest($1::text[], $2::text[]) AS p(round_id, participant_id)"
         " ON p.round_id = s.round_id AND p.participant_id = s.participant_id",
         [p[0] for p in pairs], [p[1] for p in pairs])
+    boards: dict[str, dict[str, float]] = {}
+    for r in rows:
+        boards.setdefault(r["round_id"], {})[r["participant_id"]] = rules.leaderboard_value(r["correct"],
+                                                                                            r["duration_ms"])
     async with redis.pipeline(transaction=False) as pipe:
-        for r in rows:
-            value = rules.leaderboard_value(r["correct"], r["duration_ms"])
-            pipe.zadd(board_key(r["round_id"]), {r["participant_id"]: value})
+        for round_id, values in boards.items():
+            pipe.zadd(board_key(round_id), values)  # one command per board, however many participants
         await pipe.execute()
 
 
