@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import httpx
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import StreamingResponse
+from starlette.background import BackgroundTask
 
 from gateway import routes
 from gateway.web import session
@@ -11,7 +13,9 @@ from kit.errors import Problem
 
 router = APIRouter()
 FORWARDED_HEADERS = ("authorization", "content-type", "accept", "idempotency-key", "x-request-id")
-RETURNED_HEADERS = ("content-type", "retry-after")
+RETURNED_HEADERS = ("content-type", "retry-after", "content-disposition")
+# Exports of a million rows take minutes to prepare: their first byte may come long after a call's usual limit.
+EXPORT_TIMEOUT = httpx.Timeout(15.0, read=600.0)
 BUSY = Problem(503, "service_unavailable", "Hệ thống đang bận, vui lòng thử lại sau ít giây.", {"Retry-After": "2"})
 
 
@@ -28,11 +32,16 @@ async def forward(path: str, request: Request) -> Response:
     # Services limit rates per participant address; they sit behind the gateway and trust this header.
     headers["x-forwarded-for"] = request.client.host if request.client else "unknown"
     url = request.app.state.base_urls[service] + "/" + path
+    export = path.endswith((".xlsx", ".csv"))
+    outgoing = client.build_request(request.method, url, params=request.query_params, headers=headers,
+                                    content=await request.body(),
+                                    timeout=EXPORT_TIMEOUT if export else httpx.USE_CLIENT_DEFAULT)
     try:
-        answer = await client.request(request.method, url, params=request.query_params, headers=headers,
-                                      content=await request.body())
+        # Streamed through, not held: an export of a million rows passes without the gateway keeping it.
+        answer = await client.send(outgoing, stream=True)
     except httpx.TransportError as exc:
         raise BUSY from exc
     kept = {k: v for k, v in answer.headers.items() if k.lower() in RETURNED_HEADERS}
-    response = Response(answer.content, answer.status_code, headers=kept)
+    response = StreamingResponse(answer.aiter_bytes(), answer.status_code, headers=kept,
+                                 background=BackgroundTask(answer.aclose))
     return session.apply(response, visitor) if visitor else response
