@@ -23,7 +23,7 @@ from kit.consumer import BatchConsumer
 from kit.kafka import ensure_topics
 from localstack.processes import free_port
 from localstack.servers import DevMailbox
-from notify import consumers
+from notify import consumers, deliveries
 from notify.channels import Channel, open_channels
 from notify.sender import send_due
 from notify.settings import NotifySettings
@@ -211,3 +211,20 @@ def test_the_dev_mailbox_refuses_what_no_gateway_would_take(mailbox: DevMailbox)
     for body in (b"{not json", b'["a list"]'):
         answer = httpx.post(mailbox.url() + "/sms", content=body, headers={"content-type": "application/json"})
         assert answer.status_code == 400
+
+
+async def test_a_claim_takes_one_batch_even_with_a_plan_made_while_the_table_was_empty(notify: Notify) -> None:
+    """PostgreSQL plans a prepared statement generically after five runs. Made while `deliveries` was empty, the
+    plan of `WHERE id IN (SELECT ... LIMIT)` ran the subquery again for every row it updated, and a single claim
+    took a whole campaign: thousands of sends at once, and leases running out mid-send."""
+    async with notify.pool.acquire() as conn:
+        await conn.execute("ANALYZE deliveries")
+        for _ in range(6):
+            assert await deliveries.claim_due(conn, 200, 120.0, "bulk") == []
+        await conn.execute(
+            "INSERT INTO deliveries (event_id, participant_id, channel, purpose, lane, destination, subject, body)"
+            " SELECT gen_random_uuid(), 'p-' || n, 'email', 'announcement', 'bulk', 'tt' || n || '@example.vn',"
+            " 'Thông báo', 'Nội dung' FROM generate_series(1, 3000) AS n")
+        claimed = await deliveries.claim_due(conn, 200, 120.0, "bulk")
+        assert len(claimed) == 200
+        assert await conn.fetchval("SELECT count(*) FROM deliveries WHERE attempts > 0") == 200

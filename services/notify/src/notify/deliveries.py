@@ -69,12 +69,17 @@ async def claim_due(conn: asyncpg.Connection, limit: int, lease_s: float, lane: 
     Pushing `next_attempt_at` out by a lease, in one short statement, is what lets the sending
     happen with no transaction open: other senders skip the rows (SKIP LOCKED, then the lease),
     and if this one dies mid-send the lease runs out and the message is tried again.
+
+    The rows are chosen in a MATERIALIZED step, run once: as `WHERE id IN (SELECT ... LIMIT)`, a
+    generic plan made while the table was small ran the subquery again for every row it updated,
+    each run skipping the rows just updated, and one claim took a whole campaign.
     """
     return await conn.fetch(
-        "UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => $2)"
-        " WHERE id IN (SELECT id FROM deliveries WHERE lane = $3 AND status = 'queued' AND next_attempt_at <= now()"
-        "  ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)"
-        " RETURNING id, participant_id, channel, destination, subject, body, attempts",
+        "WITH due AS MATERIALIZED (SELECT id FROM deliveries WHERE lane = $3 AND status = 'queued'"
+        "  AND next_attempt_at <= now() ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)"
+        " UPDATE deliveries d SET attempts = d.attempts + 1, next_attempt_at = now() + make_interval(secs => $2)"
+        " FROM due WHERE d.id = due.id"
+        " RETURNING d.id, d.participant_id, d.channel, d.destination, d.subject, d.body, d.attempts",
         limit, float(lease_s), lane)
 
 

@@ -18,11 +18,15 @@ from notify.settings import NotifySettings
 async def open_channels(settings: NotifySettings) -> AsyncIterator[dict[str, Channel]]:
     """The channels by the names deliveries use, sharing one HTTP connection pool."""
     async with httpx.AsyncClient(timeout=SEND_TIMEOUT_S) as http:
-        yield {
-            "email": EmailChannel(settings),
-            "sms": SmsChannel(settings, http),
-            "zns": ZaloZnsChannel(settings, http, settings.zns_template_id_code),
-        }
+        email = EmailChannel(settings)
+        try:
+            yield {
+                "email": email,
+                "sms": SmsChannel(settings, http),
+                "zns": ZaloZnsChannel(settings, http, settings.zns_template_id_code),
+            }
+        finally:
+            await email.aclose()  # the SMTP connections it kept open
 
 
 __all__ = ["Channel", "DeliveryResult", "EmailChannel", "Outgoing", "SmsChannel", "ZaloZnsChannel",
