@@ -128,10 +128,11 @@ class NotifyStack(ServiceStack):
 
     module = "notify"
 
-    def __init__(self, root: Path, paced: bool) -> None:
+    def __init__(self, root: Path, paced: bool, pool_size: int | None = None) -> None:
         super().__init__(root, 1)
         self.mailbox = DevMailbox(root / "mailbox")
         self.paced = paced
+        self.pool_size = pool_size
         self.private_key = ""
 
     def servers(self) -> list[tuple[str, Server]]:
@@ -158,6 +159,8 @@ class NotifyStack(ServiceStack):
                     "JWT_PUBLIC_KEY_FILE": str(public), "PORT": str(self.port),
                     "SMTP_PORT": str(self.mailbox.smtp_port), "SMS_GATEWAY_URL": self.mailbox.url() + "/sms",
                     "ZNS_URL": self.mailbox.url() + "/zns"}
+        if self.pool_size:
+            settings["DATABASE_POOL_SIZE"] = str(self.pool_size)
         self.env = {**os.environ, "PYTHONUNBUFFERED": "1", **{f"NOTIFY_{k}": v for k, v in settings.items()},
                     **unpaced}
         self.services.append(spawn([sys.executable, "-m", self.module], self.service_logs[0], env=self.env))
@@ -844,6 +847,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--ceiling-seconds", type=float, default=3.0, help="duration of each mailbox ceiling baseline")
     parser.add_argument("--paced", action="store_true",
                         help="keep the service's default pacing of the bulk lane (by default it is unpaced)")
+    parser.add_argument("--pool-size", type=int, default=None,
+                        help="NOTIFY_DATABASE_POOL_SIZE of the service (default: the service's)")
     parser.add_argument("--quick", action="store_true",
                         help=f"a smoke run: {QUICK['recipients']:,} recipients, {QUICK['code_seconds']:g} s of codes")
     parser.add_argument("--summary", type=Path, default=None, metavar="FILE",
@@ -855,15 +860,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         for name, value in QUICK.items():
             if name not in explicit:
                 setattr(args, name, value)
-    if args.recipients < 1 or args.code_rate <= 0 or args.code_seconds <= 0 or args.ceiling_seconds <= 0:
-        parser.error("--recipients, --code-rate, --code-seconds and --ceiling-seconds must be positive")
+    if args.recipients < 1 or args.code_rate <= 0 or args.code_seconds <= 0 or args.ceiling_seconds <= 0 \
+            or (args.pool_size is not None and args.pool_size < 1):
+        parser.error("--recipients, --code-rate, --code-seconds, --ceiling-seconds and --pool-size must be positive")
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     prepare_process()
-    stack = NotifyStack(Path(tempfile.mkdtemp(prefix="bench-notify-")), args.paced)
+    stack = NotifyStack(Path(tempfile.mkdtemp(prefix="bench-notify-")), args.paced, args.pool_size)
     table = Table.headed("Notification lanes benchmark: a campaign and one-time codes")
     table.add("service", "1 process", f"python -m notify (uvicorn), sending to the dev mailbox (its own process), with "
               f"PostgreSQL and Tansu on the same machine, on loopback; {nproc()} cores")
