@@ -15,7 +15,6 @@ import re
 import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -24,31 +23,17 @@ import pytest
 
 from contracts import decode
 from localstack.platform import Platform
+from tests.e2e import browser
+from tests.e2e.browser import BASICS, CHROMIUM, DESKTOP, FLAGS, PHONE, SHOTS
 from tests.e2e.journey import OFFICIAL_ROUND, Participant
 from tests.factories import random_phone
 
 pytestmark = pytest.mark.e2e
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists():
-    pytest.skip("Chromium is needed for the browser tests: install it with `apt-get install chromium` (Debian)",
-                allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (requirements-test.txt)")
+sync_api = browser.playwright_or_skip()
 expect = sync_api.expect
 
-SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-PHONE = {"width": 360, "height": 740}
-DESKTOP = {"width": 1280, "height": 800}
 ZOOM_200 = {"width": 180, "height": 370}  # a 360 px phone at 200% zoom lays out 180 CSS pixels
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--no-first-run"]
 PAGE_BUDGET = 100 * 1024
-BASICS = """() => {
-  const unlabelled = [...document.querySelectorAll('input, select, textarea')]
-    .filter(e => e.type !== 'hidden' && !(e.labels && e.labels.length) && !e.getAttribute('aria-label'))
-    .map(e => e.name || e.id);
-  return {lang: document.documentElement.lang, h1: document.querySelectorAll('h1').length, unlabelled,
-          sideways: document.documentElement.scrollWidth - window.innerWidth};
-}"""
 
 
 class Steps:

@@ -15,38 +15,24 @@ import subprocess
 import sys
 import time
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from localstack.platform import Platform
+from tests.e2e import browser
+from tests.e2e.browser import BASICS, CHROMIUM, DESKTOP, FLAGS, PHONE
 from tests.e2e.journey import Participant
 from tests.factories import random_id
 
 pytestmark = pytest.mark.e2e
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists():
-    pytest.skip("Chromium is needed for the browser tests: install it with `apt-get install chromium` (Debian)",
-                allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (requirements-test.txt)")
+sync_api = browser.playwright_or_skip()
 expect = sync_api.expect
 
 CONTEST = "cds-cchc-2024"
-SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots" / "quan-tri"
-PHONE = {"width": 360, "height": 740}
-DESKTOP = {"width": 1280, "height": 800}
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--no-first-run"]
+SHOTS = browser.SHOTS / "quan-tri"
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
-BASICS = """() => {
-  const unlabelled = [...document.querySelectorAll('input, select, textarea')]
-    .filter(e => e.type !== 'hidden' && !(e.labels && e.labels.length) && !e.getAttribute('aria-label'))
-    .map(e => e.name || e.id);
-  return {lang: document.documentElement.lang, h1: document.querySelectorAll('h1').length, unlabelled,
-          sideways: document.documentElement.scrollWidth - window.innerWidth};
-}"""
 HEADER = "Câu hỏi,Phương án A,Phương án B,Phương án C,Phương án D,Đáp án,Chủ đề,Mức độ,Nguồn\n"
 BAD_BANK = HEADER + ("Chính quyền số là gì?,Một,Hai,Ba,Bốn,B,cds,Dễ,Quyết định 749/QĐ-TTg\n"
                      ",Một,Hai,Ba,Bốn,A,cds,Dễ,Quyết định 749/QĐ-TTg\n"
