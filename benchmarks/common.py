@@ -452,7 +452,9 @@ class Connection:
         return b"".join(parts)
 
 
-Answer = Callable[[int, str, bytes], None]
+# An answer's handler may return seconds for its connection to wait before it sends again (a 503's
+# Retry-After, for example).
+Answer = Callable[[int, str, bytes], float | None]
 
 
 async def open_connections(stack: ServiceStack, count: int) -> list[Connection]:
@@ -484,8 +486,9 @@ async def closed_loop(stack: ServiceStack, request_for: Callable[[int], bytes | 
                 load.statuses[status] += 1
                 if status == ok:
                     load.latencies.append(took)
-                if on_answer is not None:
-                    on_answer(index, status, body)
+                pause = on_answer(index, status, body) if on_answer is not None else None
+                if pause:
+                    await asyncio.sleep(pause)
 
         return await timed_load(stack, seconds, REQUEST_TIMEOUT_S,
                                 lambda load, deadline: [worker(c, load, deadline) for c in connections])

@@ -93,6 +93,7 @@ OPEN_GRACE_S = 10.0  # an open-loop phase stops at --seconds + max(this, --secon
 CAPACITY_MARGIN = 1.5  # attempts prepared for an open-loop phase: the best rate so far x its time limit x this
 STALE_MARGIN_S = 60  # attempts this close to their deadline are not submitted
 OUTBOX_POLL_S = 0.5
+RETRY_AFTER_S = 1.0  # what a refused submission waits in the closed loop, as the service's Retry-After says
 PG_CONNECTIONS = 50
 BROKER_IN_FLIGHT = 8  # batches in flight in the second produce baseline
 SCRATCH_DATABASE = "bench_scratch"
@@ -495,6 +496,7 @@ class Phase:
     sent: dict[int, Attempt] = field(default_factory=dict)
     acked: list[str] = field(default_factory=list)
     bad_receipts: list[str] = field(default_factory=list)
+    refused: int = 0  # told to come back (503 with Retry-After); the attempt goes back to the supply
     backlog: int = 0  # outbox rows waiting at the end of the phase
     watch: OutboxWatch | None = None
 
@@ -508,9 +510,14 @@ class Phase:
         attempt = self.sent[index] = self.supply.fresh.popleft()
         return attempt.submit
 
-    def answer(self, index: int, status: str, body: bytes) -> None:
+    def answer(self, index: int, status: str, body: bytes) -> float | None:
+        if status == "503":
+            # Admission control refused it: a participant's page resends after Retry-After (about a second).
+            self.refused += 1
+            self.supply.fresh.append(self.sent[index])
+            return RETRY_AFTER_S
         if status != "200":
-            return
+            return None
         attempt = self.sent[index]
         receipt = json.loads(body)
         if receipt.get("attempt_id") != attempt.id or receipt.get("status") != "submitted":
@@ -518,6 +525,7 @@ class Phase:
             return
         self.acked.append(attempt.id)
         self.supply.finished(attempt)
+        return None
 
 
 @dataclass
@@ -568,11 +576,16 @@ async def finish_phase(stack: ExamStack, table: Table, phase: Phase, baselines: 
     load, accepted, rate = phase.load, len(phase.acked), phase.rate
     table.add("latency p50 / p95 / p99", load.latency_line(),
               "from the scheduled time" if isinstance(load, OpenLoad) else "from sending")
-    errors = sum(n for status, n in load.statuses.items() if status not in ("200", NOT_SENT, NO_ANSWER, NO_ATTEMPT))
+    errors = sum(n for status, n in load.statuses.items()
+                 if status not in ("200", "503", NOT_SENT, NO_ANSWER, NO_ATTEMPT))
     table.check(errors == 0 and not phase.bad_receipts, f"{phase.label}: errors {load.errors(200)}")
     table.add("errors by status", load.errors(200), f"of {sum(load.statuses.values()):,} requests"
               + (f"; {len(phase.bad_receipts)} 200s without a receipt of a submitted attempt" if phase.bad_receipts
                  else ""))
+    if phase.refused:
+        table.add("told to retry (503, admission control)", f"{phase.refused:,}",
+                  "each attempt went back to be sent again; the closed loop's connection waited "
+                  f"{RETRY_AFTER_S:g} s first")
     if load.cpu:
         table.add("CPU", "", cpu_line(load.cpu, len(stack.ports)))
         table.add("CPU per submission", "", cpu_per_request(load.cpu, load.elapsed, accepted))
@@ -611,7 +624,7 @@ async def max_rate(stack: ExamStack, table: Table, supply: Supply, args: argpars
                                        phase.answer)
     if spying:
         await spying
-    ran_out = "; ran out of prepared attempts" if len(phase.sent) == ready else ""
+    ran_out = "; ran out of prepared attempts" if not supply.fresh else ""
     table.add("accepted", f"{phase.rate:,.0f} submissions/s", f"{len(phase.acked):,} in {phase.load.elapsed:.1f} s, "
               f"{args.concurrency} connections{ran_out}")
     await finish_phase(stack, table, phase, baselines)

@@ -150,3 +150,30 @@ async def test_round_published_carries_the_answer_key_for_scoring(conn: asyncpg.
     keys = published[0]["answer_key"]
     assert len(keys) == len(demo.demo_questions())
     assert json.dumps(keys)  # plain data, ready for the broker
+
+
+@pytest.mark.parametrize("asks_prediction", [True, False])
+@pytest.mark.parametrize("saved", [0, 3])
+async def test_the_submit_path_writes_the_event_the_contract_describes(conn: asyncpg.Connection,
+                                                                       asks_prediction: bool, saved: int) -> None:
+    """The common submission builds AttemptSubmitted in SQL; it must equal the contract's model of the same row,
+    whatever the session's time zone."""
+    await conn.execute("SET TIME ZONE 'Asia/Ho_Chi_Minh'")
+    await conn.execute("UPDATE rounds SET asks_prediction = $2 WHERE id = $1", ROUND, asks_prediction)
+    who = participant()
+    view = await attempts.view(conn, await attempts.start(conn, ROUND, who), who)
+    given = {q.id: [letter] for q, letter in zip(view.questions[:saved], "BAD"[:saved], strict=True)}
+    if given:
+        await attempts.save_answers(conn, view.id, who, given, GRACE_S)
+    receipt, new = await attempts.submit(conn, view.id, who, 42, None, GRACE_S)
+    assert new and receipt.status == "submitted"
+    value = await conn.fetchval("SELECT value FROM outbox WHERE convert_from(value, 'UTF8')::jsonb->>'type'"
+                                " = 'AttemptSubmitted' AND key = $1", who.participant_id)
+    envelope = decode(value)
+    row = await conn.fetchrow("SELECT * FROM attempts WHERE id = $1", view.id)
+    expected = attempts._finished(attempts.AttemptSubmitted, row)
+    assert envelope.event() == expected
+    assert (envelope.key, envelope.producer, envelope.version) == (who.participant_id, "exam", 1)
+    assert envelope.occurred_at == row["received_at"]
+    assert receipt.duration_ms == expected.duration_ms
+    assert len(expected.answers) == saved and (expected.prediction == 42) == asks_prediction

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 
 import jwt
 import pytest
@@ -125,3 +126,31 @@ def test_a_token_without_expiry_is_refused(registration_keys: tuple[str, str], v
 @pytest.mark.parametrize("garbage", ["", "abc", "a.b.c", "Bearer x.y.z"])
 def test_garbage_is_refused(verifier: TokenVerifier, garbage: str) -> None:
     _assert_refused(verifier, garbage, "token_invalid")
+
+
+def test_a_remembered_token_is_refused_once_it_expires(registration_keys: tuple[str, str]) -> None:
+    verifier = TokenVerifier(registration_keys[1])
+    token = _token(registration_keys[0], ttl_s=1)
+    assert verifier.verify(token).participant_id == "p-7f3a9c"
+    assert verifier.verify(token).participant_id == "p-7f3a9c"  # remembered, not checked again
+    time.sleep(2.1)  # expiry is in whole seconds
+    _assert_refused(verifier, token, "token_expired")
+
+
+def test_a_refused_token_is_not_remembered(registration_keys: tuple[str, str], verifier: TokenVerifier) -> None:
+    header, payload, signature = _token(registration_keys[0]).split(".")
+    raw = bytearray(base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4)))
+    raw[0] ^= 0x01
+    forged = ".".join([header, payload, _b64(bytes(raw))])
+    for _ in range(2):
+        _assert_refused(verifier, forged, "token_invalid")
+
+
+def test_the_remembered_tokens_are_bounded(registration_keys: tuple[str, str],
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(TokenVerifier, "REMEMBERED", 3)
+    verifier = TokenVerifier(registration_keys[1])
+    tokens = [issue(registration_keys[0], f"p-{i}", "BP-STTTT", "An", [], ttl_s=3600) for i in range(5)]
+    assert [verifier.verify(t).participant_id for t in tokens] == [f"p-{i}" for i in range(5)]
+    assert verifier.verify(tokens[0]).participant_id == "p-0"  # checked again after it was dropped
+    assert len(verifier._verified) == 3

@@ -27,5 +27,6 @@ def create_app(settings: ExamSettings | None = None) -> FastAPI:
                       loops=[periodic(lambda s: s.sweep_every_s, close_expired_attempts)])
     consumers.register(runtime)
     app = runtime.app(ROUTERS, title="Thi trực tuyến (exam)")
-    app.state.admission = Admission(settings.submissions_in_flight_max, settings.busy_retry_after_s)
+    # Outermost, so that a full process refuses before it spends anything on the request.
+    app.add_middleware(Admission, limit=settings.submissions_in_flight_max, retry_after_s=settings.busy_retry_after_s)
     return app

@@ -162,26 +162,46 @@ async def submit(conn: asyncpg.Connection, attempt_id: str, who: Principal, pred
 
 
 # The common case at the deadline rush: an active, own, timely attempt with its answers already
-# saved. One UPDATE checks all of that and finishes it; anything else takes the full path above,
-# which finds the reason (another's, finished, late) and answers accordingly.
+# saved. One statement checks all of that, finishes it and records its AttemptSubmitted in the
+# outbox: one round trip, atomic on its own, with no transaction to open and commit around it.
+# Anything else takes the full path above, which finds the reason (another's, finished, late) and
+# answers accordingly. The event is built here in SQL rather than with the contract's model, so a
+# test holds it equal to what `_finished` builds from the same row.
 _SUBMIT = """
-    UPDATE attempts a SET status = 'submitted', received_at = $4,
-        prediction = CASE WHEN r.asks_prediction THEN $3::integer END
-    FROM rounds r
-    WHERE a.id = $1 AND a.participant_id = $2 AND a.status = 'active' AND r.id = a.round_id
-      AND $4 <= a.deadline + make_interval(secs => $5)
-    RETURNING a.id, a.round_id, a.participant_id, a.unit_code, a.attempt_no, a.status, a.started_at, a.deadline,
-              a.received_at, a.question_ids, a.answers, a.prediction"""
+    WITH finished AS (
+        UPDATE attempts a SET status = 'submitted', received_at = $4,
+            prediction = CASE WHEN r.asks_prediction THEN $3::integer END
+        FROM rounds r
+        WHERE a.id = $1 AND a.participant_id = $2 AND a.status = 'active' AND r.id = a.round_id
+          AND $4 <= a.deadline + make_interval(secs => $5)
+        RETURNING a.id, a.round_id, a.participant_id, a.unit_code, a.attempt_no, a.status, a.started_at,
+                  a.deadline, a.received_at, a.question_ids, a.answers, a.prediction
+    ), event AS (
+        INSERT INTO outbox (topic, key, value)
+        SELECT $6, f.participant_id, convert_to(jsonb_build_object(
+            'event_id', gen_random_uuid(), 'type', 'AttemptSubmitted', 'version', $7::integer,
+            'occurred_at', utc_text(f.received_at), 'key', f.participant_id, 'producer', 'exam',
+            'payload', jsonb_build_object(
+                'attempt_id', f.id, 'round_id', f.round_id, 'participant_id', f.participant_id,
+                'unit_code', f.unit_code, 'attempt_no', f.attempt_no,
+                'started_at', utc_text(f.started_at), 'received_at', utc_text(f.received_at),
+                'duration_ms', greatest(0, floor(extract(epoch FROM
+                    least(f.received_at, f.deadline) - f.started_at) * 1000)::bigint),
+                'question_ids', to_jsonb(f.question_ids),
+                'answers', (SELECT coalesce(jsonb_agg(jsonb_build_object('question_id', k, 'chosen', v)
+                                                      ORDER BY k COLLATE "C"), '[]'::jsonb)
+                            FROM jsonb_each(f.answers) AS given(k, v)),
+                'prediction', f.prediction))::text, 'UTF8')
+        FROM finished f
+    )
+    SELECT * FROM finished"""
 
 
 async def _submit_in_one_statement(conn: asyncpg.Connection, attempt_id: str, who: Principal,
                                    prediction: int | None, received: datetime, grace_s: int) -> Receipt | None:
-    async with conn.transaction():
-        finished = await conn.fetchrow(_SUBMIT, attempt_id, who.participant_id, prediction, received, float(grace_s))
-        if finished is None:
-            return None
-        await outbox.add(conn, ATTEMPTS.name, wrap(_finished(AttemptSubmitted, finished), who.participant_id, "exam"))
-    return _receipt(finished)
+    finished = await conn.fetchrow(_SUBMIT, attempt_id, who.participant_id, prediction, received, float(grace_s),
+                                   ATTEMPTS.name, AttemptSubmitted.VERSION)
+    return None if finished is None else _receipt(finished)
 
 
 def _receipt(row: asyncpg.Record) -> Receipt:

@@ -22,7 +22,7 @@ def accepts(now: datetime, attempt_deadline: datetime, grace_s: int) -> bool:
 def duration_ms(started_at: datetime, received_at: datetime, attempt_deadline: datetime) -> int:
     """Time taken, never more than the time the participant was allowed."""
     end = min(received_at, attempt_deadline)
-    return max(0, int((end - started_at).total_seconds() * 1000))
+    return max(0, (end - started_at) // timedelta(milliseconds=1))  # exact: no float rounding
 
 
 def draw(question_ids: list[str], count: int, rng: random.Random) -> list[str]:
