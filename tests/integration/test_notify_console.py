@@ -302,6 +302,38 @@ async def test_a_code_is_not_held_up_by_a_campaign_in_the_bulk_lane(console: Con
     assert still_queued > 1000, "the code went ahead of a campaign still under way"
 
 
+async def test_a_code_is_sent_while_the_bulk_lane_waits_on_the_database(console: Console) -> None:
+    """The bulk lane has connections of its own: with it stuck on the database (here on rows another
+    transaction holds, mid-campaign), the consumer that queues a code and the urgent lane still get theirs.
+    When the lanes shared one pool, every message of the batch held a connection while waiting to be recorded."""
+    await populate(console, PEOPLE[:1])
+    await console.db.execute(
+        "INSERT INTO deliveries (event_id, participant_id, channel, purpose, lane, destination, subject, body)"
+        " SELECT gen_random_uuid(), 'p-cho-' || n, 'email', 'announcement', 'bulk', 'cho' || n || '@example.vn',"
+        " 'Chiến dịch', 'Nội dung chiến dịch' FROM generate_series(1, 3000) AS n")
+
+    async def under_way() -> bool:
+        return await console.db.fetchval("SELECT count(*) FROM deliveries WHERE lane = 'bulk' AND attempts > 0"
+                                         " AND status = 'queued'") > 0
+
+    await console.wait_for(under_way)
+    holder = await asyncpg.connect(console.settings.database_url)
+    try:
+        async with holder.transaction():
+            held = await holder.fetch("SELECT id FROM deliveries WHERE lane = 'bulk' AND status = 'queued' FOR UPDATE")
+            assert held
+            code = str(time.monotonic_ns())[-6:]
+            await console.apply(consumers.on_verification, wrap(VerificationCodeRequested(
+                participant_id="p-an", channel="email", destination="an@example.vn", code=code,
+                purpose="verify_email", expires_at=datetime.now(UTC) + timedelta(minutes=5)), "p-an", "registration"))
+            await console.wait_for(lambda: _arrived(console, code, 1), timeout=15)
+            stuck = await console.db.fetchval("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                                              " AND wait_event_type = 'Lock'")
+            assert stuck >= 1, "the bulk lane was waiting on the held rows all along"
+    finally:
+        await holder.close()
+
+
 def results_published(revision: int, winners: list[tuple[str, str, int]]) -> Envelope:
     return wrap(RoundResultsPublished(
         round_id=ROUND, contest_id=CONTEST, round_title="Tuần 1", revision=revision, ranked=3, true_number=1,

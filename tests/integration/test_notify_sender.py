@@ -5,6 +5,7 @@ HTTP), and a redelivered event, an expired code or a failing provider never send
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,8 +24,8 @@ from kit.consumer import BatchConsumer
 from kit.kafka import ensure_topics
 from localstack.processes import free_port
 from localstack.servers import DevMailbox
-from notify import consumers, deliveries
-from notify.channels import Channel, open_channels
+from notify import consumers, deliveries, sender
+from notify.channels import Channel, DeliveryResult, Outgoing, open_channels
 from notify.sender import send_due
 from notify.settings import NotifySettings
 from tests.conftest import Servers
@@ -53,6 +54,11 @@ class Notify:
         settings = self.settings(**changes)
         async with open_channels(settings) as channels:
             return await send_due(self.pool, channels, settings)
+
+    async def sweep(self) -> int:
+        """What the service's overdue sweep does on its timer."""
+        async with self.pool.acquire() as conn:
+            return await deliveries.give_up_overdue(conn, self.settings().max_attempts)
 
     def delivered(self, code: str) -> list[dict[str, Any]]:
         """Messages in the dev mailbox that carry this code."""
@@ -138,6 +144,7 @@ async def test_a_code_that_expires_while_waiting_for_a_retry_is_not_sent(notify:
     await notify.codes.handle(records(soon))
     await notify.pool.execute("UPDATE deliveries SET expires_at = now() WHERE event_id = $1", soon.event_id)
     assert await notify.send() == 0
+    assert await notify.sweep() >= 1
     assert notify.delivered(code) == []
     assert (await notify.delivery(soon))["last_error"] == "expired"
 
@@ -220,11 +227,86 @@ async def test_a_claim_takes_one_batch_even_with_a_plan_made_while_the_table_was
     async with notify.pool.acquire() as conn:
         await conn.execute("ANALYZE deliveries")
         for _ in range(6):
-            assert await deliveries.claim_due(conn, 200, 120.0, "bulk") == []
+            assert await deliveries.claim_due(conn, 200, 120.0, "bulk", 5) == []
         await conn.execute(
             "INSERT INTO deliveries (event_id, participant_id, channel, purpose, lane, destination, subject, body)"
             " SELECT gen_random_uuid(), 'p-' || n, 'email', 'announcement', 'bulk', 'tt' || n || '@example.vn',"
             " 'Thông báo', 'Nội dung' FROM generate_series(1, 3000) AS n")
-        claimed = await deliveries.claim_due(conn, 200, 120.0, "bulk")
+        claimed = await deliveries.claim_due(conn, 200, 120.0, "bulk", 5)
         assert len(claimed) == 200
         assert await conn.fetchval("SELECT count(*) FROM deliveries WHERE attempts > 0") == 200
+
+
+async def test_a_batch_is_recorded_in_one_statement_and_its_failures_are_kept_for_retry(
+        notify: Notify, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A transaction per message held most of the pool during a campaign: a batch's outcomes are one UPDATE."""
+
+    class Provider:
+        """Refuses 'tu-choi' addresses for good, is busy for 'ban' ones the first time, takes the rest."""
+
+        def __init__(self) -> None:
+            self.sent: list[str] = []
+
+        async def send(self, message: Outgoing) -> DeliveryResult:
+            self.sent.append(message.to)
+            if message.to.startswith("tu-choi"):
+                return DeliveryResult.failed("smtp 550 no such mailbox " + message.to, retryable=False)
+            if message.to.startswith("ban") and self.sent.count(message.to) == 1:
+                return DeliveryResult.failed("smtp 451 try again", retryable=True)
+            return DeliveryResult.sent("id-" + message.to)
+
+    campaign = uuid.uuid4()
+    await notify.pool.execute(
+        "INSERT INTO deliveries (event_id, participant_id, channel, purpose, lane, destination, subject, body)"
+        " SELECT $1, 'p-' || n, 'email', 'announcement', 'bulk',"
+        "  (ARRAY['nhan', 'ban', 'tu-choi'])[n % 3 + 1] || n || '@example.vn', 'Thông báo', 'Nội dung'"
+        " FROM generate_series(1, 30) AS n", campaign)
+    statements: list[int] = []
+    record = deliveries.record
+
+    async def counted(conn: asyncpg.Connection, outcomes: list[deliveries.Outcome]) -> None:
+        statements.append(len(outcomes))
+        await record(conn, outcomes)
+
+    monkeypatch.setattr(deliveries, "record", counted)
+    monkeypatch.setattr(sender, "RECORD_EVERY_S", 60.0)  # only the batch's end writes
+    provider = Provider()
+    channels: dict[str, Channel] = {"email": provider}  # type: ignore[dict-item]
+    settings = notify.settings()
+    assert await send_due(notify.pool, channels, settings, "bulk", 200) == 30
+    assert statements == [30]
+
+    kinds = {0: "sent", 1: "queued", 2: "failed"}  # nhan, ban, tu-choi by participant number
+    for row in await notify.pool.fetch("SELECT * FROM deliveries WHERE event_id = $1", campaign):
+        assert row["status"] == kinds[int(row["participant_id"].removeprefix("p-")) % 3], row["participant_id"]
+        assert row["attempts"] == 1
+        if row["status"] == "queued":  # busy: kept, content and all, for its retry
+            assert row["destination"].startswith("ban") and row["body"] == "Nội dung"
+            assert row["last_error"] == "smtp 451 try again" and row["provider_id"] is None
+            continue
+        assert row["destination"] is None and row["body"] is None and row["subject"] is None
+        assert "*" in row["masked_destination"]
+        if row["status"] == "failed":
+            assert row["last_error"].startswith("smtp 550") and "tu-choi" not in row["last_error"]
+        else:
+            assert row["provider_id"].startswith("id-") and row["sent_at"] and row["last_error"] is None
+
+    # The retries fall due (no backoff here): only they go again, and each recipient has one message.
+    assert await send_due(notify.pool, channels, settings, "bulk", 200) == 10
+    assert await send_due(notify.pool, channels, settings, "bulk", 200) == 0
+    assert statements == [30, 10]
+    assert sorted(Counter(provider.sent).values()) == [1] * 20 + [2] * 10
+    assert await notify.pool.fetchval("SELECT count(*) FROM deliveries WHERE event_id = $1 AND status = 'sent'",
+                                      campaign) == 20
+
+
+async def test_an_outcome_never_revives_a_message_given_up_meanwhile(notify: Notify) -> None:
+    event, _ = code_requested("sms")
+    await notify.codes.handle(records(event))
+    row = await notify.delivery(event)
+    await notify.pool.execute("UPDATE deliveries SET status = 'failed', last_error = 'expired' WHERE id = $1",
+                              row["id"])
+    async with notify.pool.acquire() as conn:
+        await deliveries.record(conn, [deliveries.Outcome(row["id"], "sent", provider_id="late")])
+    after = await notify.delivery(event)
+    assert (after["status"], after["last_error"], after["provider_id"]) == ("failed", "expired", None)

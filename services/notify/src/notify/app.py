@@ -44,7 +44,8 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
     sender = Sender(settings)
     dispatcher = Dispatcher(sender)
     runtime = Runtime("notify", settings, migrations=["kit", "notify"],
-                      loops=[sender.send_codes, sender.send_campaigns, dispatcher.dispatch_announcements])
+                      loops=[sender.send_codes, sender.send_campaigns, sender.give_up_overdue,
+                             dispatcher.dispatch_announcements])
     consumers.register(runtime, sender)
     app = runtime.app([api.router, console_api.router], title="Thông báo (notify)")
     app.state.dispatcher = dispatcher

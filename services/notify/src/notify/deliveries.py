@@ -52,7 +52,8 @@ async def record_not_sent(conn: asyncpg.Connection, new: NewDelivery, reason: st
 
 async def give_up_overdue(conn: asyncpg.Connection, max_attempts: int) -> int:
     """Fail queued messages that can no longer help: a code that expired while waiting (say, during
-    retries), or one whose every attempt ended with the sender dying mid-send."""
+    retries), or one whose every attempt ended with the sender dying mid-send. A scan of the whole
+    queue, so it runs on a timer of its own; `claim_due` skips such rows meanwhile."""
     status = await conn.execute(
         "UPDATE deliveries SET status = 'failed',"
         " last_error = CASE WHEN expires_at <= now() THEN 'expired' ELSE coalesce(last_error, 'gave up') END,"
@@ -62,9 +63,9 @@ async def give_up_overdue(conn: asyncpg.Connection, max_attempts: int) -> int:
     return int(status.split()[-1])
 
 
-async def claim_due(conn: asyncpg.Connection, limit: int, lease_s: float, lane: str = "urgent"
+async def claim_due(conn: asyncpg.Connection, limit: int, lease_s: float, lane: str, max_attempts: int
                     ) -> list[asyncpg.Record]:
-    """Take up to `limit` due messages and count the attempt.
+    """Take up to `limit` due messages and count the attempt; never one `give_up_overdue` would fail.
 
     Pushing `next_attempt_at` out by a lease, in one short statement, is what lets the sending
     happen with no transaction open: other senders skip the rows (SKIP LOCKED, then the lease),
@@ -76,36 +77,50 @@ async def claim_due(conn: asyncpg.Connection, limit: int, lease_s: float, lane: 
     """
     return await conn.fetch(
         "WITH due AS MATERIALIZED (SELECT id FROM deliveries WHERE lane = $3 AND status = 'queued'"
-        "  AND next_attempt_at <= now() ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)"
+        "  AND next_attempt_at <= now() AND attempts < $4 AND (expires_at IS NULL OR expires_at > now())"
+        "  ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)"
         " UPDATE deliveries d SET attempts = d.attempts + 1, next_attempt_at = now() + make_interval(secs => $2)"
         " FROM due WHERE d.id = due.id"
         " RETURNING d.id, d.participant_id, d.channel, d.destination, d.subject, d.body, d.attempts",
-        limit, float(lease_s), lane)
+        limit, float(lease_s), lane, max_attempts)
 
 
-async def mark_sent(conn: asyncpg.Connection, delivery_id: int, provider_id: str | None,
-                    masked: str | None = None) -> None:
-    """`masked`: the masked destination, for rows queued in bulk without one."""
+@dataclass(frozen=True)
+class Outcome:
+    """How one attempt went: 'sent', 'retry' (again in `retry_in_s`) or 'failed'. `masked`: the masked
+    destination, for rows queued in bulk without one."""
+
+    delivery_id: int
+    result: str
+    provider_id: str | None = None
+    error: str | None = None
+    masked: str | None = None
+    retry_in_s: float = 0.0
+
+
+async def record(conn: asyncpg.Connection, outcomes: list[Outcome]) -> None:
+    """Record a batch of attempts in one statement, so one commit (and one WAL flush) per batch, not per
+    message. Only rows still queued change: a row given up or erased meanwhile stays as it is. A retried
+    row keeps its content for the next attempt; a sent or failed one forgets it."""
+    ordered = sorted(outcomes, key=lambda o: o.delivery_id)  # rows locked in one order, whoever else locks some
+    keep = "o.result = 'retry'"
     await conn.execute(
-        f"UPDATE deliveries SET status = 'sent', provider_id = $2, sent_at = now(), last_error = NULL,"
-        f" masked_destination = coalesce(masked_destination, $3), {FORGET_CONTENT}"
-        " WHERE id = $1 AND status = 'queued'",
-        delivery_id, provider_id, masked)
-
-
-async def retry_later(conn: asyncpg.Connection, delivery_id: int, error: str, delay_s: float) -> None:
-    await conn.execute(
-        "UPDATE deliveries SET last_error = $2, next_attempt_at = now() + make_interval(secs => $3)"
-        " WHERE id = $1 AND status = 'queued'",
-        delivery_id, error, float(delay_s))
-
-
-async def mark_failed(conn: asyncpg.Connection, delivery_id: int, error: str, masked: str | None = None) -> None:
-    await conn.execute(
-        f"UPDATE deliveries SET status = 'failed', last_error = $2,"
-        f" masked_destination = coalesce(masked_destination, $3), {FORGET_CONTENT}"
-        " WHERE id = $1 AND status = 'queued'",
-        delivery_id, error, masked)
+        f"UPDATE deliveries d SET status = CASE WHEN {keep} THEN d.status ELSE o.result END,"
+        "  provider_id = CASE WHEN o.result = 'sent' THEN o.provider_id ELSE d.provider_id END,"
+        "  sent_at = CASE WHEN o.result = 'sent' THEN now() ELSE d.sent_at END,"
+        "  last_error = o.error,"
+        f"  next_attempt_at = CASE WHEN {keep} THEN now() + make_interval(secs => o.retry_in_s)"
+        "   ELSE d.next_attempt_at END,"
+        f"  masked_destination = CASE WHEN {keep} THEN d.masked_destination"
+        "   ELSE coalesce(d.masked_destination, o.masked) END,"
+        f"  destination = CASE WHEN {keep} THEN d.destination END,"
+        f"  subject = CASE WHEN {keep} THEN d.subject END,"
+        f"  body = CASE WHEN {keep} THEN d.body END"
+        " FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[])"
+        "  AS o(id, result, provider_id, error, masked, retry_in_s)"
+        " WHERE d.id = o.id AND d.status = 'queued'",
+        [o.delivery_id for o in ordered], [o.result for o in ordered], [o.provider_id for o in ordered],
+        [o.error for o in ordered], [o.masked for o in ordered], [float(o.retry_in_s) for o in ordered])
 
 
 async def mark_delivered(conn: asyncpg.Connection, provider_id: str, delivered: bool, error: str | None) -> bool:

@@ -4,9 +4,11 @@ Consumers and the announcement dispatcher only queue; a loop claims due rows in 
 statement, sends each through its channel, and records the outcome: sent, retried later with
 backoff when the failure may pass, or failed after `max_attempts` or a permanent refusal.
 
-Two lanes, each its own loop with its own connections: 'urgent' (one-time codes) and 'bulk'
-(announcements and reminders, paced per channel to what providers accept). A campaign of a
-hundred thousand messages therefore never stands between a participant and their code.
+Two lanes, each its own loop: 'urgent' (one-time codes) and 'bulk' (announcements and reminders,
+paced per channel to what providers accept). The bulk lane has a small pool of its own, so the
+connections the codes' consumer and the urgent lane use are never all held by a campaign, and it
+records its outcomes a batch at a time. A campaign of a hundred thousand messages therefore never
+stands between a participant and their code.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import contextlib
 import asyncpg
 
 from contracts import Envelope
+from kit import db
 from kit.logs import log
 from kit.runtime import Runtime
 from notify import deliveries
@@ -27,6 +30,7 @@ from notify.settings import NotifySettings
 ATTEMPT_TIMEOUT_S = 60.0  # an SMTP conversation is several steps of up to 15 s each
 CLAIM_LEASE_S = 120.0  # longer than any attempt may take, so no other sender takes a row mid-send
 IDLE_POLL_S = 1.0  # how soon a retry that fell due is noticed without a wake-up
+RECORD_EVERY_S = 0.25  # how long a finished send's outcome may wait to be written with others
 
 
 class Pacer:
@@ -62,18 +66,19 @@ async def send_due(pool: asyncpg.Pool, channels: dict[str, Channel], settings: N
     if pacer is not None:
         limit = pacer.batch_limit(limit)
     async with pool.acquire() as conn:
-        await deliveries.give_up_overdue(conn, settings.max_attempts)
-        due = await deliveries.claim_due(conn, limit, CLAIM_LEASE_S, lane)
-    outcomes = await asyncio.gather(*(send_one(pool, channels, settings, row, pacer) for row in due),
-                                    return_exceptions=True)
-    for outcome in outcomes:
-        if isinstance(outcome, BaseException):
-            raise outcome  # the database failed us; the rows' leases bring them back
+        due = await deliveries.claim_due(conn, limit, CLAIM_LEASE_S, lane, settings.max_attempts)
+    outcomes = Outcomes(pool)
+    sent = await asyncio.gather(*(send_one(channels, settings, row, outcomes, pacer) for row in due),
+                                return_exceptions=True)
+    await outcomes.write()
+    for failure in sent:
+        if isinstance(failure, BaseException):
+            raise failure  # the database failed us; the rows' leases bring them back
     return len(due)
 
 
-async def send_one(pool: asyncpg.Pool, channels: dict[str, Channel], settings: NotifySettings,
-                   row: asyncpg.Record, pacer: Pacer | None = None) -> None:
+async def send_one(channels: dict[str, Channel], settings: NotifySettings, row: asyncpg.Record,
+                   outcomes: Outcomes, pacer: Pacer | None = None) -> None:
     if pacer is not None:
         await pacer.take(row["channel"])
     message = Outgoing(to=row["destination"], text=row["body"], subject=row["subject"] or "",
@@ -85,8 +90,7 @@ async def send_one(pool: asyncpg.Pool, channels: dict[str, Channel], settings: N
         result = DeliveryResult.failed(f"no channel named {row['channel']}", retryable=False)
     else:
         result = await attempt(channel, message)
-    async with pool.acquire() as conn:
-        await record(conn, row, result, settings)
+    await outcomes.add(row, judge(row, result, settings))
 
 
 async def attempt(channel: Channel, message: Outgoing) -> DeliveryResult:
@@ -99,22 +103,58 @@ async def attempt(channel: Channel, message: Outgoing) -> DeliveryResult:
         return DeliveryResult.failed(f"unexpected {type(exc).__name__}: {exc}", retryable=True)
 
 
-async def record(conn: asyncpg.Connection, row: asyncpg.Record, result: DeliveryResult,
-                 settings: NotifySettings) -> None:
-    where = {"delivery_id": row["id"], "channel": row["channel"], "attempt": row["attempts"]}
+def judge(row: asyncpg.Record, result: DeliveryResult, settings: NotifySettings) -> deliveries.Outcome:
     masked = mask_destination(row["destination"]) if row["destination"] else None
     if result.ok:
-        await deliveries.mark_sent(conn, row["id"], result.provider_id, masked)
-        log.info("message sent", **where)
-        return
+        return deliveries.Outcome(row["id"], "sent", provider_id=result.provider_id, masked=masked)
     error = scrub(result.error or "", row["destination"])  # never the address in clear, in logs or rows
     if result.retryable and row["attempts"] < settings.max_attempts:
         delay = retry_delay_s(row["attempts"], settings.retry_backoff_s)
-        await deliveries.retry_later(conn, row["id"], error, delay)
-        log.warning("message will be retried", error=error, retry_in_s=delay, **where)
+        return deliveries.Outcome(row["id"], "retry", error=error, retry_in_s=delay)
+    return deliveries.Outcome(row["id"], "failed", error=error, masked=masked)
+
+
+class Outcomes:
+    """A batch's outcomes, written together: whatever finished in the last RECORD_EVERY_S in one
+    statement, and the rest when the batch ends. A transaction per message made the bulk lane hold
+    most of the database's connections and WAL flushes. A crash between a send and its record sends
+    that message again once its lease ends, as a record per message would; only the window is longer."""
+
+    def __init__(self, pool: asyncpg.Pool):
+        self._pool = pool
+        self._waiting: list[tuple[asyncpg.Record, deliveries.Outcome]] = []
+        self._writing = asyncio.Lock()
+        self._written_at = asyncio.get_running_loop().time()
+
+    async def add(self, row: asyncpg.Record, outcome: deliveries.Outcome) -> None:
+        self._waiting.append((row, outcome))
+        if not self._writing.locked() and asyncio.get_running_loop().time() - self._written_at >= RECORD_EVERY_S:
+            await self.write()
+
+    async def write(self) -> None:
+        async with self._writing:
+            batch, self._waiting = self._waiting, []
+            self._written_at = asyncio.get_running_loop().time()
+            if not batch:
+                return
+            try:
+                async with self._pool.acquire() as conn:
+                    await deliveries.record(conn, [outcome for _, outcome in batch])
+            except BaseException:
+                self._waiting[:0] = batch  # the batch's last write tries them again
+                raise
+        for row, outcome in batch:
+            _log(row, outcome)
+
+
+def _log(row: asyncpg.Record, outcome: deliveries.Outcome) -> None:
+    where = {"delivery_id": row["id"], "channel": row["channel"], "attempt": row["attempts"]}
+    if outcome.result == "sent":
+        log.info("message sent", **where)
+    elif outcome.result == "retry":
+        log.warning("message will be retried", error=outcome.error, retry_in_s=outcome.retry_in_s, **where)
     else:
-        await deliveries.mark_failed(conn, row["id"], error, masked)
-        log.warning("message not sent", error=error, **where)
+        log.warning("message not sent", error=outcome.error, **where)
 
 
 class Sender:
@@ -131,19 +171,45 @@ class Sender:
         self._wake["bulk"].set()
 
     async def send_codes(self, runtime: Runtime) -> None:
-        await self._run(runtime, "urgent", self._settings.send_batch_size, None)
+        await self._run(runtime.pool, "urgent", self._settings.send_batch_size, None)
 
     async def send_campaigns(self, runtime: Runtime) -> None:
         pacer = Pacer({"email": self._settings.rate_email_per_s, "sms": self._settings.rate_sms_per_s,
                        "zns": self._settings.rate_zns_per_s})
-        await self._run(runtime, "bulk", self._settings.bulk_batch_size, pacer)
+        # Its own connections: however many messages a campaign has in flight, the consumers and the
+        # urgent lane never queue for a connection behind it.
+        pool = await self._bulk_pool()
+        try:
+            await self._run(pool, "bulk", self._settings.bulk_batch_size, pacer)
+        finally:
+            await pool.close()
 
-    async def _run(self, runtime: Runtime, lane: str, batch_size: int, pacer: Pacer | None) -> None:
+    async def give_up_overdue(self, runtime: Runtime) -> None:
+        """On a timer of its own: a scan of the whole queue, run before every claim it held up both lanes."""
+        while True:
+            await asyncio.sleep(self._settings.overdue_sweep_every_s)
+            try:
+                async with runtime.pool.acquire() as conn:
+                    given_up = await deliveries.give_up_overdue(conn, self._settings.max_attempts)
+                if given_up:
+                    log.info("overdue messages given up", deliveries=given_up)
+            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+                log.warning("overdue sweep will retry", error=repr(exc))
+
+    async def _bulk_pool(self) -> asyncpg.Pool:
+        while True:
+            try:
+                return await db.create_pool(self._settings.database_url, self._settings.bulk_pool_size)
+            except (asyncpg.PostgresError, OSError) as exc:
+                log.warning("bulk lane waits for the database", error=repr(exc))
+                await asyncio.sleep(IDLE_POLL_S)
+
+    async def _run(self, pool: asyncpg.Pool, lane: str, batch_size: int, pacer: Pacer | None) -> None:
         limit = pacer.batch_limit(batch_size) if pacer is not None else batch_size
         async with open_channels(self._settings) as channels:
             while True:
                 try:
-                    tried = await send_due(runtime.pool, channels, self._settings, lane, batch_size, pacer)
+                    tried = await send_due(pool, channels, self._settings, lane, batch_size, pacer)
                 except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
                     log.warning("sender will retry", lane=lane, error=repr(exc))
                     tried = 0

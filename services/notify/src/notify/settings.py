@@ -25,6 +25,8 @@ class NotifySettings(ServiceSettings):
     zns_template_id_code: str = Field("", description="Approved ZNS template id of the verification code")
     send_batch_size: int = Field(20, description="One-time codes the urgent lane takes at once")
     bulk_batch_size: int = Field(200, description="Announcement messages the bulk lane takes at once")
+    bulk_pool_size: int = Field(
+        2, description="Database connections of the bulk lane, apart from the pool the codes and consumers use")
     rate_email_per_s: float = Field(200.0, description="Announcement e-mails per second at most (0: no limit)")
     rate_sms_per_s: float = Field(100.0, description="Announcement SMS per second at most (0: no limit)")
     rate_zns_per_s: float = Field(100.0, description="Announcement Zalo messages per second at most (0: no limit)")
@@ -32,5 +34,7 @@ class NotifySettings(ServiceSettings):
     delivery_report_token: SecretStr | None = Field(
         None, description="Bearer token providers present with delivery reports; none refuses every report")
     dispatch_every_s: float = Field(2.0, description="How often due announcements and reminders are looked for")
+    overdue_sweep_every_s: float = Field(
+        5.0, description="How often queued messages that expired or used up their attempts are given up")
     max_attempts: int = Field(5, description="Sending attempts before a delivery is given up as failed")
     retry_backoff_s: float = Field(5.0, description="Wait before the first retry; doubles each retry, up to 5 min")
