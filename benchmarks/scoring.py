@@ -19,8 +19,9 @@ creates the scoring database and a scratch one, and then:
    participant; then checked: grades against the key, standings (the best attempt counts), board, AttemptScored
    events in the outbox, and how long the relay takes to publish them;
 4. rank lookups during the drain, paced at --lookup-rate each: GET /rounds/{id}/leaderboard/me with participants'
-   tokens (the whole endpoint, in the service that is draining), and the Redis commands it runs (ZREVRANK, ZCARD,
-   ZREVRANGE) sent from here;
+   tokens (the whole endpoint) in the service that is draining, the same through another scoring process started
+   with SCORING_CONSUME=false (HTTP only, as a deployment runs readers apart from drainers), and the Redis commands
+   the endpoint runs (ZREVRANK, ZCARD, ZREVRANGE) sent from here;
 5. the final ranking: --standings counted attempts COPYed into `standings` for another round, and the service's own
    scoring.finals.finalise timed on them;
 6. that final ranking downloaded as CSV through the service (GET /rounds/{id}/results.csv, streamed), and with
@@ -39,6 +40,7 @@ import os
 import pstats
 import random
 import re
+import subprocess
 import sys
 import tempfile
 import time
@@ -55,6 +57,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from redis.asyncio import Redis
 
 from benchmarks.common import (
+    READY_TIMEOUT_S,
     Connection,
     Cpu,
     CpuMeter,
@@ -77,7 +80,7 @@ from kit.auth import Grant
 from kit.kafka import ensure_topics
 from kit.settings import ServiceSettings
 from localstack.keys import ensure_key_pair
-from localstack.processes import spawn, stop
+from localstack.processes import free_port, spawn, stop
 from localstack.servers import Valkey
 from registration.tokens import issue
 from scoring import finals, leaderboard, rules
@@ -122,6 +125,10 @@ class ScoringStack(ServiceStack):
         self.valkey = Valkey(root / "valkey")
         self.private_key = ""
         self.profile = profile
+        # One more instance serving HTTP only, outside the service's CPU figures (it drains nothing).
+        self.reader: subprocess.Popen[bytes] | None = None
+        self.reader_port = next(p for p in iter(free_port, None) if p not in self.ports)
+        self.reader_log = root / "logs" / "scoring-http-only.log"
 
     @property
     def profiles(self) -> list[Path]:
@@ -150,6 +157,29 @@ class ScoringStack(ServiceStack):
                                        env={**self.env, "SCORING_PORT": str(port)}))
         for index in range(self.workers):
             self._wait_ready(index)
+
+    def start_reader(self) -> None:
+        """The HTTP-only instance (SCORING_CONSUME=false): it needs PostgreSQL and Valkey, not the broker."""
+        self.reader = spawn([sys.executable, "-m", self.module], self.reader_log,
+                            env={**self.env, "SCORING_PORT": str(self.reader_port), "SCORING_CONSUME": "false"})
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.reader.poll() is not None:
+                raise RuntimeError(f"the HTTP-only scoring instance exited with code {self.reader.returncode}")
+            try:
+                if httpx.get(f"http://127.0.0.1:{self.reader_port}/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        raise TimeoutError(f"the HTTP-only scoring instance was not ready within {READY_TIMEOUT_S:.0f} s")
+
+    def stop(self) -> None:
+        try:
+            stop(self.reader)
+        except BaseException as exc:  # keep stopping the others
+            print(f"could not stop the HTTP-only scoring instance: {exc!r}", file=sys.stderr)
+        super().stop()
 
     @property
     def broker_settings(self) -> ServiceSettings:
@@ -313,15 +343,38 @@ async def copy_baseline(stack: ScoringStack, table: Table, backlog: Backlog) -> 
 
 @dataclass
 class Lookups:
+    """Each lookup made: when it started (epoch seconds), its status, the seconds it took, whether it found a rank;
+    the figures count those that started within `since` and `until` (the drain)."""
+
     label: str
-    load: Load = field(default_factory=Load)
-    found: int = 0
+    calls: list[tuple[float, str, float, bool]] = field(default_factory=list)
+    since: float = 0.0
+    until: float = float("inf")
+
+    def during(self, since: float, until: float) -> Lookups:
+        return Lookups(self.label, self.calls, since, until)
+
+    @property
+    def counted(self) -> list[tuple[float, str, float, bool]]:
+        return [call for call in self.calls if self.since <= call[0] <= self.until]
+
+    @property
+    def load(self) -> Load:
+        load = Load()
+        for _, status, took, _ in self.counted:
+            load.statuses[status] += 1
+            if status == "200":
+                load.latencies.append(took)
+        return load
 
     def line(self) -> str:
-        total = sum(self.load.statuses.values())
-        return (f"p50 {ms(self.load.percentile(50))}, p99 {ms(self.load.percentile(99))}, max "
-                f"{ms(max(self.load.latencies, default=float('nan')))}; {self.load.ok:,} of {total:,} answered, "
-                f"{self.found:,} with a rank (the others not graded yet); errors {self.load.errors(200)}")
+        load, counted = self.load, self.counted
+        total = sum(load.statuses.values())
+        found = sum(1 for *_, ranked in counted if ranked)
+        return (f"p50 {ms(load.percentile(50))}, p99 {ms(load.percentile(99))}, max "
+                f"{ms(max(load.latencies, default=float('nan')))}; {load.ok:,} of {total:,} answered during the "
+                f"drain ({len(self.calls) - len(counted):,} more before or after it left out), {found:,} with a rank "
+                f"(the others not graded yet); errors {load.errors(200)}")
 
 
 async def paced(rate: float, connections: int, stop: asyncio.Event, call: Callable[[int], Awaitable[None]]) -> None:
@@ -338,24 +391,26 @@ async def paced(rate: float, connections: int, stop: asyncio.Event, call: Callab
     await asyncio.gather(*(worker(i) for i in range(connections)))
 
 
-async def http_lookups(stack: ScoringStack, participants: list[str], rate: float, stop: asyncio.Event,
-                       rng: random.Random) -> Lookups:
+def lookup_requests(stack: ScoringStack, participants: list[str], rng: random.Random) -> list[bytes]:
+    """Rank lookups of participants with their tokens, signed beforehand (signing takes seconds, which would hold up
+    the lookups being timed)."""
     chosen = rng.sample(participants, min(LOOKUP_TOKENS, len(participants)))
-    requests = [common_http("GET", f"/rounds/{ROUND_ID}/leaderboard/me",
-                            issue(stack.private_key, p, UNIT_CODES[0], "Thí sinh", [], TOKEN_TTL_S), host="scoring")
-                for p in chosen]
-    result = Lookups("GET /rounds/{id}/leaderboard/me")
-    conns = [Connection(stack.ports[i % len(stack.ports)]) for i in range(LOOKUP_CONNECTIONS)]
+    return [common_http("GET", f"/rounds/{ROUND_ID}/leaderboard/me",
+                        issue(stack.private_key, p, UNIT_CODES[0], "Thí sinh", [], TOKEN_TTL_S), host="scoring")
+            for p in chosen]
+
+
+async def http_lookups(ports: list[int], label: str, requests: list[bytes], rate: float, stop: asyncio.Event,
+                       rng: random.Random) -> Lookups:
+    result = Lookups(f"GET /rounds/{{id}}/leaderboard/me, {label}")
+    conns = [Connection(ports[i % len(ports)]) for i in range(LOOKUP_CONNECTIONS)]
     await asyncio.gather(*(c.open() for c in conns))
 
     async def one(index: int) -> None:
-        began = time.perf_counter()
+        at, began = time.time(), time.perf_counter()
         status, body = await conns[index].send(rng.choice(requests))
         took = time.perf_counter() - began
-        result.load.statuses[status] += 1
-        if status == "200":
-            result.load.latencies.append(took)
-            result.found += json.loads(body)["rank"] is not None
+        result.calls.append((at, status, took, status == "200" and json.loads(body)["rank"] is not None))
 
     try:
         await paced(rate, LOOKUP_CONNECTIONS, stop, one)
@@ -372,14 +427,12 @@ async def redis_lookups(stack: ScoringStack, participants: list[str], rate: floa
     result = Lookups("Redis: ZREVRANK, ZCARD, ZREVRANGE")
 
     async def one(_: int) -> None:
-        began = time.perf_counter()
+        at, began = time.time(), time.perf_counter()
         rank = await leaderboard.rank(redis, ROUND_ID, rng.choice(participants))
         await leaderboard.size(redis, ROUND_ID)
         if rank is not None:
             await leaderboard.top(redis, ROUND_ID, max(0, rank - 3), 5)
-        result.load.latencies.append(time.perf_counter() - began)
-        result.load.statuses["200"] += 1
-        result.found += rank is not None
+        result.calls.append((at, "200", time.perf_counter() - began, rank is not None))
 
     try:
         await paced(rate, LOOKUP_CONNECTIONS, stop, one)
@@ -419,20 +472,32 @@ async def sample_cpu(stack: ScoringStack, meters: list[tuple[float, CpuMeter]], 
 async def drain(stack: ScoringStack, table: Table, backlog: Backlog, args: argparse.Namespace
                 ) -> tuple[float, list[Lookups]]:
     count = len(backlog.records)
+    began = time.perf_counter()
+    await asyncio.to_thread(stack.start_reader)
+    table.add("HTTP-only instance started", f"ready in {time.perf_counter() - began:.1f} s",
+              "python -m scoring with SCORING_CONSUME=false, before the draining one")
     stop = asyncio.Event()
     meters: list[tuple[float, CpuMeter]] = []
     sampler = asyncio.create_task(sample_cpu(stack, meters, stop))
+    rng = random.Random(11)
+    requests = await asyncio.to_thread(lookup_requests, stack, backlog.participants, rng)
+    # The HTTP-only process and Redis are asked from the start; the draining process once it answers HTTP (its
+    # consumers drain meanwhile). Only the lookups made during the drain are counted.
+    reader_cpu, reader_since = process_cpu_s(stack.reader), time.perf_counter()
+    lookups = [asyncio.create_task(http_lookups([stack.reader_port], "HTTP-only process", requests,
+                                                args.lookup_rate, stop, rng)),
+               asyncio.create_task(redis_lookups(stack, backlog.participants, args.lookup_rate, stop, rng))]
     began = time.perf_counter()
     await asyncio.to_thread(stack.start_service)
     ready_s = time.perf_counter() - began
-    rng = random.Random(11)
-    lookups = [asyncio.create_task(http_lookups(stack, backlog.participants, args.lookup_rate, stop, rng)),
-               asyncio.create_task(redis_lookups(stack, backlog.participants, args.lookup_rate, stop, rng))]
+    lookups.insert(0, asyncio.create_task(http_lookups(stack.ports, "in the process that drains", requests,
+                                                       args.lookup_rate, stop, rng)))
     try:
         done_at = await wait_drained(stack, backlog)
     finally:
         stop.set()
         measured = await asyncio.gather(*lookups, sampler, return_exceptions=True)
+    reader_share = (process_cpu_s(stack.reader) - reader_cpu) / (time.perf_counter() - reader_since)
     conn = await asyncpg.connect(stack.database_url)
     try:
         first = await conn.fetchval("SELECT extract(epoch FROM min(graded_at))::float FROM attempts")
@@ -447,13 +512,15 @@ async def drain(stack: ScoringStack, table: Table, backlog: Backlog, args: argpa
     table.add("drain rate", f"{rate:,.0f} attempts/s",
               f"{count:,} graded, stored, standings and board updated, committed in {seconds:.1f} s (from the first "
               f"graded attempt to the last on the board)")
-    table.add("CPU", "", cpu_line(cpu, stack.workers) + f"; over the drain (from {first - since:.1f} s before it)")
+    table.add("CPU", "", cpu_line(cpu, stack.workers) + f"; over the drain (from {first - since:.1f} s before it); "
+              f"the HTTP-only process (among the others) {reader_share:.0%}")
     table.add("CPU per attempt", "", f"service {cpu.service * (done_at - since) / count * 1e3:.2f} ms, "
               f"{SERVERS} {cpu.servers * (done_at - since) / count * 1e3:.2f} ms")
     found = []
-    for result in measured[:2]:
+    for result in measured[:3]:
         if isinstance(result, BaseException):
             raise result
+        result = result.during(first, done_at)
         table.add(result.label, f"p99 {ms(result.load.percentile(99))}", result.line())
         found.append(result)
     return rate, found
@@ -533,6 +600,14 @@ def standing(rng: random.Random, index: int, now: datetime) -> tuple[object, ...
     prediction = None if rng.random() < 0.05 else rng.randint(0, 50_000)
     return (FINAL_ROUND_ID, f"p-final{index:07d}", f"a-final{index:07d}", correct, QUESTIONS,
             rng.randint(60_000, 900_000), received, prediction)
+
+
+def process_cpu_s(process: subprocess.Popen[bytes] | None) -> float:
+    """CPU seconds a process has used so far (user and system), from /proc."""
+    if process is None or process.poll() is not None:
+        return 0.0
+    fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_kib(pid: int) -> int:
@@ -673,7 +748,8 @@ def _short(file: str) -> str:
 
 def service_log_summary(stack: ScoringStack, table: Table) -> None:
     levels: Counter[str] = Counter()
-    for path in stack.service_logs:
+    reader = [stack.reader_log] if stack.reader_log.exists() else []  # absent when the run broke before it
+    for path in (*stack.service_logs, *reader):
         try:
             levels.update(log_levels(path.read_text(errors="replace").splitlines()))
         except OSError as exc:
@@ -711,8 +787,8 @@ def main(argv: list[str] | None = None) -> int:
     stack = ScoringStack(Path(tempfile.mkdtemp(prefix="bench-scoring-")), args.workers, args.profile)
     table = Table.headed("Scoring benchmark", widen_for_titles=False)
     table.add("service", f"{args.workers} process{'es' if args.workers > 1 else ''}",
-              "python -m scoring (consumer, outbox relay and HTTP in one process), with PostgreSQL, Valkey and "
-              "Tansu on the same machine, on loopback")
+              "python -m scoring (consumer, outbox relay and HTTP in one process), and one more serving HTTP only "
+              "(SCORING_CONSUME=false), with PostgreSQL, Valkey and Tansu on the same machine, on loopback")
     return run_benchmark(stack, table, "PostgreSQL, Valkey and Tansu", lambda: asyncio.run(run(stack, table, args)),
                          lambda: service_log_summary(stack, table), args.keep, whole_run=True)
 

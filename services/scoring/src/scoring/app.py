@@ -31,7 +31,13 @@ async def finalise_closed_rounds(runtime: Runtime) -> None:
 
 def create_app(settings: ScoringSettings | None = None) -> FastAPI:
     settings = settings or ScoringSettings()
-    runtime = Runtime("scoring", settings, migrations=["kit", "scoring"], uses_redis=True, has_outbox=True,
-                      loops=[restore_boards, periodic(lambda s: s.finalise_every_s, finalise_closed_rounds)])
-    consumers.register(runtime)
+    if not settings.consume:
+        # Serving only: a lookup never waits behind a batch being graded in the same event loop. The consuming
+        # processes relay the outbox (every process's rows: it is one table) and rank closed rounds.
+        runtime = Runtime("scoring", settings, migrations=["kit", "scoring"], uses_redis=True, uses_broker=False,
+                          loops=[restore_boards])
+    else:
+        runtime = Runtime("scoring", settings, migrations=["kit", "scoring"], uses_redis=True, has_outbox=True,
+                          loops=[restore_boards, periodic(lambda s: s.finalise_every_s, finalise_closed_rounds)])
+        consumers.register(runtime)
     return runtime.app([api.router, exports_api.router, awards_api.router], title="Chấm thi và xếp hạng (scoring)")

@@ -48,7 +48,7 @@ async def apply_correction(conn: asyncpg.Connection, event: AnswerKeyCorrected) 
     await conn.execute("UPDATE rounds SET answer_key = $2 WHERE id = $1", event.round_id, key)
     attempts = await conn.fetch(
         "SELECT attempt_id, participant_id, question_ids, answers, correct, total FROM attempts"
-        " WHERE round_id = $1 AND correct IS NOT NULL AND question_ids @> ARRAY[$2::text]",
+        " WHERE round_id = $1 AND correct IS NOT NULL AND $2 = ANY(question_ids)",  # by the round's index
         event.round_id, event.question_id)
     changed = [(a, rules.grade(a["question_ids"], a["answers"], key)) for a in attempts]
     changed = [(a, now) for a, now in changed if now != a["correct"]]

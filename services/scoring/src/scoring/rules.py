@@ -20,7 +20,7 @@ class Graded:
 
 def grade(question_ids: Sequence[str], answers: dict[str, list[int]], key: dict[str, list[int]]) -> int:
     """Correct answers: a question counts when the chosen set equals the correct set exactly."""
-    return sum(1 for q in question_ids if q in key and sorted(set(answers.get(q, []))) == sorted(set(key[q])))
+    return sum(1 for q in question_ids if q in key and set(answers.get(q, ())) == set(key[q]))
 
 
 def counted(attempts: Sequence[Graded], rule: str) -> Graded:

@@ -14,3 +14,6 @@ class ScoringSettings(ServiceSettings):
         180, description="Wait after a round closes before its final ranking (the last attempts close at the deadline"
                          " plus the grace period)")
     finalise_every_s: float = Field(15.0, description="How often closed rounds are looked for")
+    consume: bool = Field(
+        True, description="Consume events, relay the outbox and compute final rankings; false serves HTTP only (boards,"
+                          " rank lookups, results) from PostgreSQL and Redis, apart from the processes that drain")
