@@ -28,5 +28,6 @@ def create_app(settings: ExamSettings | None = None) -> FastAPI:
     consumers.register(runtime)
     app = runtime.app(ROUTERS, title="Thi trực tuyến (exam)")
     # Outermost, so that a full process refuses before it spends anything on the request.
-    app.add_middleware(Admission, limit=settings.submissions_in_flight_max, retry_after_s=settings.busy_retry_after_s)
+    app.add_middleware(Admission, limit=settings.submissions_in_flight_max, retry_after_s=settings.busy_retry_after_s,
+                       longest_retry_after_s=settings.busy_retry_after_max_s)
     return app

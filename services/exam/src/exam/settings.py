@@ -14,4 +14,7 @@ class ExamSettings(ServiceSettings):
     sweep_every_s: float = Field(2.0, description="How often expired attempts are closed by the server")
     submissions_in_flight_max: int = Field(
         48, ge=1, description="Submissions one process works on at once; more are refused with 503 and Retry-After")
-    busy_retry_after_s: int = Field(1, ge=1, description="Retry-After given with a refused submission (plus 0-1 s)")
+    busy_retry_after_s: int = Field(1, ge=1, description="Shortest Retry-After given with a refused submission")
+    busy_retry_after_max_s: int = Field(
+        20, ge=1, description="Longest Retry-After: the spread of retries grows up to it while refusals outnumber"
+                              " admissions; keep it well within the grace period")
