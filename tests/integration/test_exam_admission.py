@@ -45,7 +45,8 @@ async def test_a_full_process_refuses_with_retry_after_and_the_retries_all_count
             assert {r.status_code for r in first.values()} <= {200, 503}
             assert refused, "thirty at once into a process that takes one at a time"
             told = first[refused[0]]
-            assert int(told.headers["retry-after"]) in (1, 2)
+            waits = sorted(int(first[w].headers["retry-after"]) for w in refused)
+            assert 1 <= waits[0] and waits[-1] <= 20, "appointments within the longest wait"
             assert "gửi lại sau" in told.json()["error"]["message"] and told.json()["error"]["code"] == "busy"
             for who in refused:  # the browser retries when told
                 assert (await submit(who)).status_code == 200
