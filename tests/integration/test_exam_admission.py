@@ -46,7 +46,7 @@ async def test_a_full_process_refuses_with_retry_after_and_the_retries_all_count
             assert refused, "thirty at once into a process that takes one at a time"
             told = first[refused[0]]
             waits = sorted(int(first[w].headers["retry-after"]) for w in refused)
-            assert 1 <= waits[0] and waits[-1] <= 20, "appointments within the longest wait"
+            assert waits[0] >= 1 and waits[-1] <= 20, "appointments within the longest wait"
             assert "gửi lại sau" in told.json()["error"]["message"] and told.json()["error"]["code"] == "busy"
             for who in refused:  # the browser retries when told
                 assert (await submit(who)).status_code == 200

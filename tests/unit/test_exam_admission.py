@@ -25,14 +25,14 @@ def admit(retry: RetryAfter, clock: Clock, per_second: int, seconds: int = 1) ->
 
 def test_a_refusal_in_a_quiet_process_asks_for_the_shortest_wait() -> None:
     clock = Clock()
-    retry = RetryAfter(1, 20, clock)
+    retry = RetryAfter(1, 20, clock=clock)
     admit(retry, clock, per_second=500)
     assert retry.refused() == 1
 
 
 def test_a_burst_of_refusals_is_spread_at_the_pace_the_process_takes_them() -> None:
     clock = Clock()
-    retry = RetryAfter(1, 60, clock)
+    retry = RetryAfter(1, 60, clock=clock)
     admit(retry, clock, per_second=1000, seconds=3)
     waits = Counter(retry.refused() for _ in range(5000))  # all refused in the same instant
     assert retry.pace == 1000
@@ -42,7 +42,7 @@ def test_a_burst_of_refusals_is_spread_at_the_pace_the_process_takes_them() -> N
 
 def test_the_pace_is_the_best_second_of_the_last_ten() -> None:
     clock = Clock()
-    retry = RetryAfter(1, 60, clock)
+    retry = RetryAfter(1, 60, clock=clock)
     admit(retry, clock, per_second=800)
     admit(retry, clock, per_second=100, seconds=5)  # a slow stretch does not shrink the pace at once
     retry.refused()  # any call takes the seconds gone into account
@@ -54,7 +54,7 @@ def test_the_pace_is_the_best_second_of_the_last_ten() -> None:
 
 def test_appointments_never_go_past_the_longest_wait() -> None:
     clock = Clock()
-    retry = RetryAfter(1, 20, clock)
+    retry = RetryAfter(1, 20, clock=clock)
     admit(retry, clock, per_second=10)
     waits = [retry.refused() for _ in range(1000)]
     assert max(waits) == 20 and waits == sorted(waits)
@@ -62,8 +62,26 @@ def test_appointments_never_go_past_the_longest_wait() -> None:
 
 def test_slots_already_past_are_not_handed_out() -> None:
     clock = Clock()
-    retry = RetryAfter(2, 20, clock)
+    retry = RetryAfter(2, 20, clock=clock)
     admit(retry, clock, per_second=1)
     assert retry.refused() == 2
     clock.now += 30
     assert retry.refused() == 2
+
+
+def test_a_queue_past_the_longest_wait_does_not_run_on() -> None:
+    clock = Clock()
+    retry = RetryAfter(1, 20, clock=clock)
+    admit(retry, clock, per_second=1)
+    for _ in range(10_000):  # a burst met with a pace of one a second
+        retry.refused()
+    admit(retry, clock, per_second=1000)
+    clock.now += 25  # the appointments handed out are past
+    assert retry.refused() == 1, "the queue starts again from now, at the new pace"
+
+
+def test_a_process_that_was_quiet_assumes_at_least_its_own_limit() -> None:
+    clock = Clock()
+    retry = RetryAfter(1, 60, least_pace=128, clock=clock)
+    waits = Counter(retry.refused() for _ in range(1280))
+    assert max(waits) <= 11

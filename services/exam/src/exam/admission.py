@@ -38,12 +38,15 @@ def is_submission(scope: Scope) -> bool:
 
 class RetryAfter:
     """Appointments for refused submissions: the Retry-After of each is the next free slot, the slots
-    one `1 / pace` apart, where pace is the most submissions admitted in one second of the last ten."""
+    one `1 / pace` apart, where pace is the most submissions admitted in one second of the last ten
+    (at least `least_pace`: a process that was quiet before a burst can take more than it showed)."""
 
     REMEMBERED_S = 10
 
-    def __init__(self, shortest_s: int, longest_s: int, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, shortest_s: int, longest_s: int, least_pace: int = 1,
+                 clock: Callable[[], float] = time.monotonic):
         self.shortest_s = shortest_s
+        self._least_pace = max(1, least_pace)
         self.longest_s = max(shortest_s, longest_s)
         self._clock = clock
         self._second = math.floor(clock())
@@ -53,7 +56,7 @@ class RetryAfter:
 
     @property
     def pace(self) -> float:
-        return float(max(self._recent, default=0) or 1)
+        return float(max([self._least_pace, *self._recent]))
 
     def admitted(self) -> None:
         self._tick()
@@ -62,9 +65,11 @@ class RetryAfter:
     def refused(self) -> int:
         self._tick()
         now = self._clock()
-        slot = max(self._next_slot, now + self.shortest_s)
+        # Never further ahead than the longest wait: a queue of appointments that ran on past it (the
+        # pace underestimated at the start of a burst) would send everyone the longest wait ever after.
+        slot = min(max(self._next_slot, now + self.shortest_s), now + self.longest_s)
         self._next_slot = slot + 1.0 / self.pace
-        return min(self.longest_s, max(self.shortest_s, math.ceil(slot - now)))
+        return max(self.shortest_s, math.ceil(slot - now))
 
     def _tick(self) -> None:
         second = math.floor(self._clock())
@@ -78,7 +83,8 @@ class Admission:
     def __init__(self, app: ASGIApp, limit: int, retry_after_s: int, longest_retry_after_s: int):
         self.app = app
         self._limit = limit
-        self.retry_after = RetryAfter(retry_after_s, longest_retry_after_s)
+        # A full process takes at least its limit a second (each submission is done well within one).
+        self.retry_after = RetryAfter(retry_after_s, longest_retry_after_s, least_pace=limit)
         self.in_flight = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
