@@ -6,19 +6,21 @@ So a process works on a bounded number at once and refuses the rest at once, wit
 Retry-After: the browser sends again within the grace period, the saved answers are untouched, and
 a retry of a submission that did commit gets the same receipt.
 
-Refused submissions get appointments, as a waiting room would hand out: each Retry-After is the
-next free slot at the pace the process has been taking submissions (its best second of the last
-ten), so the refused come back in the order they were refused and about as fast as they can be
-taken. A fixed second or two was measured to fail at the burst: tens of thousands of refused
-browsers came back every second or two, and refusing them took the CPU that accepting needed (a
-retry storm); a wait grown at random with the pressure overshot, and the process sat idle while
-the participants waited.
+The wait is spread at random up to a bound that follows the pressure: every second, the bound grows
+while the process refuses more submissions than it takes, and shrinks back when it refuses fewer.
+A fixed second or two was measured to fail at the burst: tens of thousands of refused browsers came
+back every second or two, and refusing them took the CPU that accepting needed (a retry storm).
+
+It is a plain ASGI middleware, ahead of routing, the token check and the body: when a process is
+full, refusing must cost next to nothing, or the refusals themselves take the CPU the accepted
+submissions need (measured: behind the framework, a refusal cost about what an acceptance did).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import random
 import time
 from collections.abc import Callable
 
@@ -37,26 +39,16 @@ def is_submission(scope: Scope) -> bool:
 
 
 class RetryAfter:
-    """Appointments for refused submissions: the Retry-After of each is the next free slot, the slots
-    one `1 / pace` apart, where pace is the most submissions admitted in one second of the last ten
-    (at least `least_pace`: a process that was quiet before a burst can take more than it showed)."""
+    """The Retry-After of the next refusal: at random between the shortest wait and a bound that is
+    multiplied, once a second, by the square root of (refused + 1) / (admitted + 1) over that second."""
 
-    REMEMBERED_S = 10
-
-    def __init__(self, shortest_s: int, longest_s: int, least_pace: int = 1,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(self, shortest_s: int, longest_s: int, clock: Callable[[], float] = time.monotonic):
         self.shortest_s = shortest_s
-        self._least_pace = max(1, least_pace)
         self.longest_s = max(shortest_s, longest_s)
+        self.bound_s = float(shortest_s + 1)
         self._clock = clock
-        self._second = math.floor(clock())
-        self._admitted = 0
-        self._recent: list[int] = []  # admitted per second, the last REMEMBERED_S full seconds
-        self._next_slot = 0.0
-
-    @property
-    def pace(self) -> float:
-        return float(max([self._least_pace, *self._recent]))
+        self._second = clock()
+        self._admitted = self._refused = 0
 
     def admitted(self) -> None:
         self._tick()
@@ -64,27 +56,23 @@ class RetryAfter:
 
     def refused(self) -> int:
         self._tick()
-        now = self._clock()
-        # Never further ahead than the longest wait: a queue of appointments that ran on past it (the
-        # pace underestimated at the start of a burst) would send everyone the longest wait ever after.
-        slot = min(max(self._next_slot, now + self.shortest_s), now + self.longest_s)
-        self._next_slot = slot + 1.0 / self.pace
-        return max(self.shortest_s, math.ceil(slot - now))
+        self._refused += 1
+        return random.randint(self.shortest_s, round(self.bound_s))
 
     def _tick(self) -> None:
-        second = math.floor(self._clock())
-        if second == self._second:
+        now = self._clock()
+        if now - self._second < 1.0:
             return
-        self._recent = ([*self._recent, self._admitted] + [0] * (second - self._second - 1))[-self.REMEMBERED_S:]
-        self._second, self._admitted = second, 0
+        factor = math.sqrt((self._refused + 1) / (self._admitted + 1))
+        self.bound_s = min(float(self.longest_s), max(self.shortest_s + 1.0, self.bound_s * factor))
+        self._second, self._admitted, self._refused = now, 0, 0
 
 
 class Admission:
     def __init__(self, app: ASGIApp, limit: int, retry_after_s: int, longest_retry_after_s: int):
         self.app = app
         self._limit = limit
-        # A full process takes at least its limit a second (each submission is done well within one).
-        self.retry_after = RetryAfter(retry_after_s, longest_retry_after_s, least_pace=limit)
+        self.retry_after = RetryAfter(retry_after_s, longest_retry_after_s)
         self.in_flight = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
