@@ -401,6 +401,9 @@ def http(method: str, path: str, token: str | None = None, body: bytes | None = 
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + (body or b"")
 
 
+IDLE_REOPEN_S = 4.0
+
+
 class Connection:
     """One keep-alive HTTP/1.1 connection on asyncio streams: light enough that the figures are the server's
     (httpx costs more per request than the server on a small machine, as benchmarks.registration found)."""
@@ -410,9 +413,11 @@ class Connection:
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
         self.head = b""  # the last answer's status line and headers, for those who read one (Retry-After)
+        self.used_at = 0.0
 
     async def open(self) -> None:
         self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        self.used_at = time.perf_counter()
 
     def close(self) -> None:
         if self.writer is not None:
@@ -422,9 +427,14 @@ class Connection:
     async def send(self, request: bytes) -> tuple[str, bytes]:
         """The status ("200") and body; on a broken connection the exception's name, and a new connection next."""
         try:
+            # As a browser does: a connection idle long enough for the server to have closed it (uvicorn's
+            # keep-alive is 5 s), or already closed by it, is replaced before the request, not failed by it.
+            if self.reader is not None and (self.reader.at_eof() or time.perf_counter() - self.used_at > IDLE_REOPEN_S):
+                self.close()
             if self.writer is None:
                 await self.open()
             assert self.reader is not None and self.writer is not None
+            self.used_at = time.perf_counter()
             self.writer.write(request)
             head = self.head = await self.reader.readuntil(b"\r\n\r\n")
             status, lowered = head[9:12].decode(), head.lower()
