@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import asyncpg
@@ -138,18 +140,31 @@ async def save_answers(conn: asyncpg.Connection, attempt_id: str, who: Principal
                            attempt_id, _translate(row, answers))
 
 
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """A submission as received: whose, which attempt, the prediction, and the server's time of receipt."""
+    attempt_id: str
+    participant_id: str
+    prediction: int | None
+    received_at: datetime
+
+
 async def submit(conn: asyncpg.Connection, attempt_id: str, who: Principal, prediction: int | None,
-                 answers: dict[str, list[str]] | None, grace_s: int) -> tuple[Receipt, bool]:
-    """Submit once; a retry of an accepted submission gets the same receipt. Returns (receipt, new)."""
-    received = now()  # stamped first: the server's clock decides
+                 answers: dict[str, list[str]] | None, grace_s: int,
+                 received: datetime | None = None) -> tuple[Receipt, bool]:
+    """Submit once; a retry of an accepted submission gets the same receipt. Returns (receipt, new).
+
+    `received` is the time the request arrived, when something ahead of this stamped it."""
+    received = received or now()  # stamped first: the server's clock decides
     if not answers:
-        fast = await _submit_in_one_statement(conn, attempt_id, who, prediction, received, grace_s)
-        if fast is not None:
-            return fast, True
+        [finished] = await submit_together(conn, [Submission(attempt_id, who.participant_id, prediction, received)],
+                                           grace_s)
+        if finished is not None:
+            return receipt_of(finished), True
     async with conn.transaction():
         row = await own(conn, attempt_id, who, lock=True)
         if row["status"] != "active":
-            return _receipt(row), False
+            return receipt_of(row), False
         if not rules.accepts(received, row["deadline"], grace_s):
             raise Problem(409, "time_up",
                           "Đã quá thời hạn nộp bài; bài thi được hệ thống đóng với các câu trả lời đã lưu.")
@@ -158,23 +173,29 @@ async def submit(conn: asyncpg.Connection, attempt_id: str, who: Principal, pred
             "UPDATE attempts SET status = 'submitted', answers = $2::jsonb, prediction = $3, received_at = $4"
             " WHERE id = $1 RETURNING *", attempt_id, merged, prediction if row["asks_prediction"] else None, received)
         await outbox.add(conn, ATTEMPTS.name, wrap(_finished(AttemptSubmitted, finished), who.participant_id, "exam"))
-    return _receipt(finished), True
+    return receipt_of(finished), True
 
 
 # The common case at the deadline rush: an active, own, timely attempt with its answers already
-# saved. One statement checks all of that, finishes it and records its AttemptSubmitted in the
-# outbox: one round trip, atomic on its own, with no transaction to open and commit around it.
-# Anything else takes the full path above, which finds the reason (another's, finished, late) and
-# answers accordingly. The event is built here in SQL rather than with the contract's model, so a
-# test holds it equal to what `_finished` builds from the same row.
+# saved. One statement checks all of that for a whole list of submissions, finishes them and
+# records their AttemptSubmitted in the outbox: one round trip and one commit for the list
+# (exam.group_commit gathers the submissions that arrive while the previous list commits).
+# A submission the statement does not finish takes the full path above, which finds the reason
+# (another's, finished, late) and answers accordingly. The event is built here in SQL rather than
+# with the contract's model, so a test holds it equal to what `_finished` builds from the same row.
+# A list naming one attempt twice (a retry racing the first send) finishes it once: UPDATE ... FROM
+# uses one of the matching inputs, and `n` tells which.
 _SUBMIT = """
-    WITH finished AS (
-        UPDATE attempts a SET status = 'submitted', received_at = $4,
-            prediction = CASE WHEN r.asks_prediction THEN $3::integer END
-        FROM rounds r
-        WHERE a.id = $1 AND a.participant_id = $2 AND a.status = 'active' AND r.id = a.round_id
-          AND $4 <= a.deadline + make_interval(secs => $5)
-        RETURNING a.id, a.round_id, a.participant_id, a.unit_code, a.attempt_no, a.status, a.started_at,
+    WITH given AS (
+        SELECT * FROM unnest($1::text[], $2::text[], $3::integer[], $4::timestamptz[])
+            WITH ORDINALITY AS s(attempt_id, participant_id, prediction, received_at, n)
+    ), finished AS (
+        UPDATE attempts a SET status = 'submitted', received_at = s.received_at,
+            prediction = CASE WHEN r.asks_prediction THEN s.prediction END
+        FROM given s, rounds r
+        WHERE a.id = s.attempt_id AND a.participant_id = s.participant_id AND a.status = 'active'
+          AND r.id = a.round_id AND s.received_at <= a.deadline + make_interval(secs => $5)
+        RETURNING s.n, a.id, a.round_id, a.participant_id, a.unit_code, a.attempt_no, a.status, a.started_at,
                   a.deadline, a.received_at, a.question_ids, a.answers, a.prediction
     ), event AS (
         INSERT INTO outbox (topic, key, value)
@@ -192,19 +213,26 @@ _SUBMIT = """
                                                       ORDER BY k COLLATE "C"), '[]'::jsonb)
                             FROM jsonb_each(f.answers) AS given(k, v)),
                 'prediction', f.prediction))::text, 'UTF8')
-        FROM finished f
+        FROM finished f ORDER BY f.n
     )
     SELECT * FROM finished"""
 
 
-async def _submit_in_one_statement(conn: asyncpg.Connection, attempt_id: str, who: Principal,
-                                   prediction: int | None, received: datetime, grace_s: int) -> Receipt | None:
-    finished = await conn.fetchrow(_SUBMIT, attempt_id, who.participant_id, prediction, received, float(grace_s),
-                                   ATTEMPTS.name, AttemptSubmitted.VERSION)
-    return None if finished is None else _receipt(finished)
+async def submit_together(conn: asyncpg.Connection, submissions: Sequence[Submission],
+                          grace_s: int) -> list[asyncpg.Record | None]:
+    """Finish every submission that is own, active and in time, in one statement; for each, its finished
+    row, or None where the full path must find out why not."""
+    rows = await conn.fetch(
+        _SUBMIT, [s.attempt_id for s in submissions], [s.participant_id for s in submissions],
+        [s.prediction for s in submissions], [s.received_at for s in submissions], float(grace_s),
+        ATTEMPTS.name, AttemptSubmitted.VERSION)
+    finished: list[asyncpg.Record | None] = [None] * len(submissions)
+    for row in rows:
+        finished[row["n"] - 1] = row
+    return finished
 
 
-def _receipt(row: asyncpg.Record) -> Receipt:
+def receipt_of(row: asyncpg.Record) -> Receipt:
     if row["status"] == "closed":
         raise Problem(409, "closed_by_server", "Bài thi đã được hệ thống đóng khi hết giờ, với các câu trả lời đã lưu.")
     return Receipt(attempt_id=row["id"], status=row["status"], received_at=row["received_at"],

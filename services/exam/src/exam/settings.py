@@ -18,3 +18,8 @@ class ExamSettings(ServiceSettings):
     busy_retry_after_max_s: int = Field(
         20, ge=1, description="Longest Retry-After: the spread of retries grows up to it while refusals outnumber"
                               " admissions; keep it well within the grace period")
+    submission_list_max: int = Field(
+        100, ge=1, description="Most submissions committed together in one statement (group commit)")
+    submission_lists_at_once: int = Field(
+        4, ge=1, description="Lists of submissions committing at once; a submission arriving meanwhile waits for"
+                             " the next list")

@@ -37,11 +37,13 @@ async def save_answers(attempt_id: str, body: SaveAnswers, who: CurrentPrincipal
 
 @router.post("/attempts/{attempt_id}/submission", response_model=Receipt)
 async def submit(attempt_id: str, body: SubmitAttempt, who: CurrentPrincipal, request: Request) -> Receipt:
-    """Durable before it answers: the receipt means the submission is committed."""
+    """Durable before it answers: the receipt means the submission is committed. The common case is
+    taken before it gets here (exam.submission_lane); this answers the rest."""
     runtime = request.app.state.runtime  # admitted already (exam.admission): the process has room for it
     async with runtime.pool.acquire() as conn:
         receipt, new = await attempts.submit(conn, attempt_id, who, body.prediction, body.answers,
-                                             runtime.settings.submission_grace_s)
+                                             runtime.settings.submission_grace_s,
+                                             received=getattr(request.state, "received_at", None))
     if new:
         runtime.wake_relay()
     return receipt
