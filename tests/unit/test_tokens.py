@@ -146,11 +146,16 @@ def test_a_refused_token_is_not_remembered(registration_keys: tuple[str, str], v
         _assert_refused(verifier, forged, "token_invalid")
 
 
-def test_the_remembered_tokens_are_bounded(registration_keys: tuple[str, str],
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(TokenVerifier, "REMEMBERED", 3)
-    verifier = TokenVerifier(registration_keys[1])
+def test_the_remembered_tokens_are_bounded(registration_keys: tuple[str, str]) -> None:
+    verifier = TokenVerifier(registration_keys[1], remembered=3)
     tokens = [issue(registration_keys[0], f"p-{i}", "BP-STTTT", "An", [], ttl_s=3600) for i in range(5)]
     assert [verifier.verify(t).participant_id for t in tokens] == [f"p-{i}" for i in range(5)]
     assert verifier.verify(tokens[0]).participant_id == "p-0"  # checked again after it was dropped
     assert len(verifier._verified) == 3
+
+
+def test_remembering_can_be_turned_off(registration_keys: tuple[str, str]) -> None:
+    verifier = TokenVerifier(registration_keys[1], remembered=0)
+    token = issue(registration_keys[0], "p-0", "BP-STTTT", "An", [], ttl_s=3600)
+    assert verifier.verify(token).participant_id == verifier.verify(token).participant_id == "p-0"
+    assert not verifier._verified

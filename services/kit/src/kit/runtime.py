@@ -72,7 +72,7 @@ class Runtime:
         app.state.runtime = self
         app.state.readiness_checks = self._readiness_checks()
         if self.verify_tokens:
-            app.state.verifier = TokenVerifier(self.settings.public_key_pem())
+            app.state.verifier = TokenVerifier(self.settings.public_key_pem(), self.settings.tokens_remembered)
         app.add_middleware(metrics.MetricsMiddleware)
         errors.install(app)
         app.include_router(health.router)

@@ -29,6 +29,8 @@ class ServiceSettings(BaseSettings):
     )
     jwt_public_key_file: Path | None = Field(None, description="PEM file of the token-signing public key")
     jwt_public_key: str | None = Field(None, description="PEM of the token-signing public key")
+    tokens_remembered: int = Field(
+        100_000, ge=0, description="Access tokens remembered once verified, until they expire (about 800 bytes each)")
     log_level: str = Field("INFO", description="Log level")
 
     def public_key_pem(self) -> str:
