@@ -937,12 +937,12 @@ def service_log_summary(stack: ExamStack, table: Table) -> None:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.submissions", description=__doc__.split("\n")[0])
-    parser.add_argument("--participants", type=int, default=20_000,
+    parser.add_argument("--participants", type=int, default=30_000,
                         help="synthetic participants; each has an attempt ready before the first phase")
     parser.add_argument("--rates", default="1000,2000,3000", help="offered submissions/s of the open-loop phases")
     parser.add_argument("--seconds", type=float, default=10.0, help="duration of each submission phase")
     parser.add_argument("--workers", type=int, default=1, help="instances of the service (one process each)")
-    parser.add_argument("--concurrency", type=int, default=64,
+    parser.add_argument("--concurrency", type=int, default=256,
                         help="connections of the closed loops (max rate, /healthz, preparation)")
     parser.add_argument("--connections", type=int, default=256, help="connections of the open-loop phases")
     parser.add_argument("--baseline-seconds", type=float, default=3.0, help="duration of each baseline")
