@@ -422,17 +422,14 @@ async def http_lookups(ports: list[int], label: str, requests: list[bytes], rate
 
 async def redis_lookups(stack: ScoringStack, participants: list[str], rate: float, stop: asyncio.Event,
                         rng: random.Random) -> Lookups:
-    """What the endpoint asks Redis, in its order: the rank, the board's size, the five around."""
+    """What the endpoint asks Redis: the rank, the board's size and the five around, in one script."""
     redis = Redis.from_url(stack.valkey.url())
-    result = Lookups("Redis: ZREVRANK, ZCARD, ZREVRANGE")
+    result = Lookups("Redis: the place script (ZREVRANK, ZCARD, ZREVRANGE)")
 
     async def one(_: int) -> None:
         at, began = time.time(), time.perf_counter()
-        rank = await leaderboard.rank(redis, ROUND_ID, rng.choice(participants))
-        await leaderboard.size(redis, ROUND_ID)
-        if rank is not None:
-            await leaderboard.top(redis, ROUND_ID, max(0, rank - 3), 5)
-        result.calls.append((at, "200", time.perf_counter() - began, rank is not None))
+        place = await leaderboard.place(redis, ROUND_ID, rng.choice(participants))
+        result.calls.append((at, "200", time.perf_counter() - began, place.rank is not None))
 
     try:
         await paced(rate, LOOKUP_CONNECTIONS, stop, one)

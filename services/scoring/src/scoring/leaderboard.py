@@ -6,6 +6,8 @@ board can be rebuilt from PostgreSQL at any time.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import asyncpg
 from redis.asyncio import Redis
 
@@ -55,6 +57,32 @@ async def rebuild(redis: Redis, conn: asyncpg.Connection, round_id: str) -> int:
 async def top(redis: Redis, round_id: str, offset: int, limit: int) -> list[str]:
     members = await redis.zrevrange(board_key(round_id), offset, offset + limit - 1)
     return [m.decode() for m in members]
+
+
+# A participant's place in one round trip, and from one moment of the board: the rank, the board's
+# size and the five around (two above, two below). Three commands one after another took three
+# round trips, each waiting for a core on a busy machine, and the board could move between them.
+_PLACE = """
+local rank = redis.call('ZREVRANK', KEYS[1], ARGV[1])
+local size = redis.call('ZCARD', KEYS[1])
+if not rank then return {size} end
+local first = math.max(0, rank - 2)
+return {size, rank, redis.call('ZREVRANGE', KEYS[1], first, first + 4)}
+"""
+
+
+@dataclass(frozen=True)
+class Place:
+    rank: int | None  # 1 is first; None when the participant is not on the board
+    size: int
+    around: list[str]  # the participants from rank max(1, rank - 2) on, the participant among them
+
+
+async def place(redis: Redis, round_id: str, participant_id: str) -> Place:
+    answer = await redis.eval(_PLACE, 1, board_key(round_id), participant_id)  # type: ignore[misc]
+    if len(answer) == 1:
+        return Place(None, int(answer[0]), [])
+    return Place(int(answer[1]) + 1, int(answer[0]), [m.decode() for m in answer[2]])
 
 
 async def rank(redis: Redis, round_id: str, participant_id: str) -> int | None:

@@ -44,12 +44,10 @@ async def board(conn: asyncpg.Connection, redis: Redis, round_id: str, offset: i
 
 
 async def my_place(conn: asyncpg.Connection, redis: Redis, round_id: str, participant_id: str) -> MyPlace:
-    rank = await leaderboard.rank(redis, round_id, participant_id)
-    total = await leaderboard.size(redis, round_id)
-    if rank is None:
-        return MyPlace(round_id=round_id, rank=None, participants=total, me=None, neighbours=[])
-    first = max(1, rank - 2)
-    around = await _entries(conn, round_id, await leaderboard.top(redis, round_id, first - 1, 5), first)
+    place = await leaderboard.place(redis, round_id, participant_id)
+    if place.rank is None:
+        return MyPlace(round_id=round_id, rank=None, participants=place.size, me=None, neighbours=[])
+    around = await _entries(conn, round_id, place.around, max(1, place.rank - 2))
     me = next((e for e in around if e.participant_id == participant_id), None)
-    return MyPlace(round_id=round_id, rank=rank, participants=total, me=me,
+    return MyPlace(round_id=round_id, rank=place.rank, participants=place.size, me=me,
                    neighbours=[e for e in around if e.participant_id != participant_id])
