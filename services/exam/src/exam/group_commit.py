@@ -10,6 +10,7 @@ A receipt still means committed: every waiting submission is answered after its 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 
 import asyncpg
@@ -19,6 +20,9 @@ from exam.attempts import Submission, submit_together
 
 LIST_SIZE = Histogram("exam_submission_list_size", "Submissions committed together in one statement",
                       buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256))
+LIST_SECONDS = Histogram("exam_submission_list_seconds", "Time to get a connection for a list of submissions"
+                         " and to commit it", ["stage"],
+                         buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
 
 
 class GroupCommit:
@@ -49,8 +53,12 @@ class GroupCommit:
                 batch, self._waiting = self._waiting[:self._list_max], self._waiting[self._list_max:]
                 LIST_SIZE.observe(len(batch))
                 try:
+                    asked = time.perf_counter()
                     async with self._pool().acquire() as conn:
+                        got = time.perf_counter()
+                        LIST_SECONDS.labels("connection").observe(got - asked)
                         finished = await submit_together(conn, [s for s, _ in batch], self._grace_s)
+                        LIST_SECONDS.labels("statement").observe(time.perf_counter() - got)
                 except Exception as exc:  # every waiter gets it, none is left hanging
                     for _, answer in batch:
                         if not answer.done():
