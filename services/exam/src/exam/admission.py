@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import re
 import time
 from collections.abc import Callable
 
@@ -32,10 +33,15 @@ from kit.errors import body
 REFUSED = Counter("exam_submissions_refused_total", "Submissions refused with 503 while the process was full")
 
 
-def is_submission(scope: Scope) -> bool:
-    """POST /attempts/{id}/submission."""
-    path: str = scope["path"]
-    return scope["method"] == "POST" and path.startswith("/attempts/") and path.endswith("/submission")
+_SUBMISSION = re.compile(r"/attempts/([^/]+)/submission")
+
+
+def submitted_attempt(scope: Scope) -> str | None:
+    """The attempt id of POST /attempts/{id}/submission; None for any other request."""
+    if scope["type"] != "http" or scope["method"] != "POST":
+        return None
+    matched = _SUBMISSION.fullmatch(scope["path"])
+    return matched.group(1) if matched else None
 
 
 class RetryAfter:
@@ -76,7 +82,7 @@ class Admission:
         self.in_flight = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not is_submission(scope):
+        if submitted_attempt(scope) is None:
             await self.app(scope, receive, send)
             return
         if self.in_flight >= self._limit:

@@ -13,7 +13,6 @@ on arrival, and the route uses it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -21,13 +20,12 @@ from typing import Any
 from pydantic import ValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from exam.admission import submitted_attempt
 from exam.attempts import Submission, receipt_of
 from exam.group_commit import GroupCommit
 from exam.schemas import SubmitAttempt
-from kit.auth import TokenVerifier
+from kit.auth import TokenVerifier, bearer_token
 from kit.errors import Problem
-
-_PATH = re.compile(r"/attempts/([^/]+)/submission")
 
 
 class _Route:
@@ -44,8 +42,8 @@ class SubmissionLane:
         self._on_submitted = on_submitted
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        matched = _PATH.fullmatch(scope["path"]) if scope["type"] == "http" and scope["method"] == "POST" else None
-        if matched is None:
+        attempt_id = submitted_attempt(scope)
+        if attempt_id is None:
             await self.app(scope, receive, send)
             return
         received = datetime.now(UTC)  # stamped first: the server's clock decides
@@ -58,7 +56,7 @@ class SubmissionLane:
             body += message.get("body", b"")
             if not message.get("more_body", False):
                 break
-        receipt = await self._take(scope, matched.group(1), body, received)
+        receipt = await self._take(scope, attempt_id, body, received)
         if receipt is None:
             await self.app(scope, _replay(body, receive), send)
             return
@@ -93,8 +91,7 @@ class SubmissionLane:
 def _bearer(scope: Scope) -> str | None:
     for name, value in scope["headers"]:
         if name == b"authorization":
-            scheme, _, token = value.decode("latin-1").partition(" ")
-            return token if scheme.lower() == "bearer" and token else None
+            return bearer_token(value.decode("latin-1"))
     return None
 
 

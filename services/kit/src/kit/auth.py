@@ -99,11 +99,16 @@ class TokenVerifier:
         return Principal(claims["sub"], claims.get("unit", ""), claims.get("name", ""), grants), float(claims["exp"])
 
 
+def bearer_token(authorization: str) -> str | None:
+    """The token of an `Authorization: Bearer ...` header; None when there is none."""
+    scheme, _, token = authorization.partition(" ")
+    return token if scheme.lower() == "bearer" and token else None
+
+
 async def current_principal(request: Request) -> Principal:
     """async on purpose: a plain function would be sent to a worker thread on every request."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
+    token = bearer_token(request.headers.get("authorization", ""))
+    if token is None:
         raise Problem(401, "not_logged_in", "Bạn cần đăng nhập để tiếp tục.")
     verifier: TokenVerifier = request.app.state.verifier
     return verifier.verify(token)
