@@ -13,6 +13,12 @@ from redis.asyncio import Redis
 
 from scoring import rules
 
+# An advisory lock key (kit's migration lock is 7_240_001, scoring's rounds lock 7_240_002). A rebuild reads
+# every standing of a round and then replaces the board whole; a refresh that wrote between the two would be
+# undone by the replacement (two instances: one grading a batch while the other rebuilds after a round's key
+# arrived). Refreshes share the lock and a rebuild takes it alone, each from before its read until its write.
+_BOARDS_LOCK = 7_240_003
+
 
 def board_key(round_id: str) -> str:
     return f"leaderboard:{round_id}"
@@ -22,6 +28,12 @@ async def refresh(redis: Redis, conn: asyncpg.Connection, pairs: set[tuple[str, 
     """Write the current standing of each (round, participant) to its board."""
     if not pairs:
         return
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock_shared($1)", _BOARDS_LOCK)
+        await _refresh(redis, conn, pairs)
+
+
+async def _refresh(redis: Redis, conn: asyncpg.Connection, pairs: set[tuple[str, str]]) -> None:
     rows = await conn.fetch(
         "SELECT s.round_id, s.participant_id, s.correct, s.duration_ms FROM standings s"
         " JOIN unnest($1::text[], $2::text[]) AS p(round_id, participant_id)"
@@ -38,6 +50,12 @@ async def refresh(redis: Redis, conn: asyncpg.Connection, pairs: set[tuple[str, 
 
 
 async def rebuild(redis: Redis, conn: asyncpg.Connection, round_id: str) -> int:
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", _BOARDS_LOCK)
+        return await _rebuild(redis, conn, round_id)
+
+
+async def _rebuild(redis: Redis, conn: asyncpg.Connection, round_id: str) -> int:
     rows = await conn.fetch("SELECT participant_id, correct, duration_ms FROM standings WHERE round_id = $1", round_id)
     temp = board_key(round_id) + ":rebuild"
     async with redis.pipeline(transaction=True) as pipe:
