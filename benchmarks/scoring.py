@@ -10,7 +10,9 @@ creates the scoring database and a scratch one, and then:
 
 1. the backlog: a RoundPublished (20 questions drawn from a bank of 200) and --attempts AttemptSubmitted events
    built with the contracts' models (a tenth of them participants' second attempts), produced to Tansu before the
-   service starts, as after an outage or a deadline rush;
+   service starts, as after an outage or a deadline rush. The round was published days before: it is recorded
+   in the scoring database beforehand, by the service's own use case (scoring.results.record_round), so that the
+   drain grades attempts as they come rather than keeping the first ones ungraded until the round's event is read;
 2. baselines, on the same records: a bare consumer reading them back from Tansu, decoding and validating them as
    the consumer does, and COPYing the same rows into `attempts` of a scratch database (same schema) in
    transactions of 500: the durable insert rate with nothing else to do;
@@ -21,7 +23,8 @@ creates the scoring database and a scratch one, and then:
 4. rank lookups during the drain, paced at --lookup-rate each: GET /rounds/{id}/leaderboard/me with participants'
    tokens (the whole endpoint) in the service that is draining, the same through another scoring process started
    with SCORING_CONSUME=false (HTTP only, as a deployment runs readers apart from drainers), and the Redis commands
-   the endpoint runs (ZREVRANK, ZCARD, ZREVRANGE) sent from here;
+   the endpoint runs (ZREVRANK, ZCARD, ZREVRANGE) sent from here; and, as their baseline, the same three for 5 s
+   once the drain and the relay are over (the machine quiet, the board full);
 5. the final ranking: --standings counted attempts COPYed into `standings` for another round, and the service's own
    scoring.finals.finalise timed on them;
 6. that final ranking downloaded as CSV through the service (GET /rounds/{id}/results.csv, streamed), and with
@@ -83,7 +86,7 @@ from localstack.keys import ensure_key_pair
 from localstack.processes import free_port, spawn, stop
 from localstack.servers import Valkey
 from registration.tokens import issue
-from scoring import finals, leaderboard, rules
+from scoring import finals, leaderboard, results, rules
 
 CONTEST_ID = "bench-cds-2024"
 ROUND_ID = "bench-cds-2024-tuan-1"
@@ -102,6 +105,7 @@ LOOKUP_CONNECTIONS = 4
 LOOKUP_TOKENS = 2_000
 TOKEN_TTL_S = 4 * 3600
 STANDINGS_CHUNK = 100_000
+QUIET_LOOKUPS_S = 5.0
 TARGET_DRAIN = 5_000.0
 TARGET_FINAL_S = 60.0
 TARGET_LOOKUP_P99_S = 0.005
@@ -276,6 +280,19 @@ async def produce_backlog(stack: ScoringStack, table: Table, backlog: Backlog) -
     table.add("backlog produced to Tansu", f"{len(backlog.records):,} events",
               f"{elapsed:.1f} s ({len(backlog.records) / elapsed:,.0f}/s, acks=all), {size / 1e6:,.0f} MB, "
               f"{size / len(backlog.records):,.0f} bytes per event; {len(backlog.participants):,} participants")
+
+
+async def record_round(stack: ScoringStack, backlog: Backlog) -> None:
+    """The round as the service recorded it when it was published, before the outage."""
+    pool = await db.create_pool(stack.database_url, 1)
+    try:
+        await db.migrate(pool, ["kit", "scoring"])
+        event = decode(backlog.round_event).event()
+        assert isinstance(event, RoundPublished)
+        async with pool.acquire() as conn, conn.transaction():
+            await results.record_round(conn, event)
+    finally:
+        await pool.close()
 
 
 # -- baselines -----------------------------------------------------------------------------------
@@ -467,7 +484,7 @@ async def sample_cpu(stack: ScoringStack, meters: list[tuple[float, CpuMeter]], 
 
 
 async def drain(stack: ScoringStack, table: Table, backlog: Backlog, args: argparse.Namespace
-                ) -> tuple[float, list[Lookups]]:
+                ) -> tuple[float, list[Lookups], list[bytes]]:
     count = len(backlog.records)
     began = time.perf_counter()
     await asyncio.to_thread(stack.start_reader)
@@ -520,7 +537,26 @@ async def drain(stack: ScoringStack, table: Table, backlog: Backlog, args: argpa
         result = result.during(first, done_at)
         table.add(result.label, f"p99 {ms(result.load.percentile(99))}", result.line())
         found.append(result)
-    return rate, found
+    return rate, found, requests
+
+
+async def quiet_lookups(stack: ScoringStack, table: Table, backlog: Backlog, requests: list[bytes],
+                        args: argparse.Namespace) -> None:
+    """The baseline of the lookups: the same three kinds, at the same rates, on the same board, once the drain and
+    the relay are over and the machine is quiet."""
+    stop = asyncio.Event()
+    rng = random.Random(12)
+    runs = [http_lookups(stack.ports, "in the process that drained", requests, args.lookup_rate, stop, rng),
+            http_lookups([stack.reader_port], "HTTP-only process", requests, args.lookup_rate, stop, rng),
+            redis_lookups(stack, backlog.participants, args.lookup_rate, stop, rng)]
+    tasks = [asyncio.create_task(run) for run in runs]
+    await asyncio.sleep(QUIET_LOOKUPS_S)
+    stop.set()
+    for result in await asyncio.gather(*tasks):
+        load = result.load
+        table.add(f"quiet: {result.label.removeprefix('GET /rounds/{id}/leaderboard/me, ')}",
+                  f"p99 {ms(load.percentile(99))}", f"p50 {ms(load.percentile(50))}, {load.ok:,} answered in "
+                  f"{QUIET_LOOKUPS_S:.0f} s; errors {load.errors(200)}")
 
 
 async def check_drain(stack: ScoringStack, table: Table, backlog: Backlog) -> None:
@@ -685,6 +721,7 @@ async def run(stack: ScoringStack, table: Table, args: argparse.Namespace) -> No
     backlog = await asyncio.to_thread(build_backlog, args.attempts, random.Random(20241004))
     table.add("events built", f"{time.perf_counter() - began:.1f} s", "with the contracts' models, here")
     await produce_backlog(stack, table, backlog)
+    await record_round(stack, backlog)
 
     table.section("Baselines, on the same records")
     print(table.rows[-1][0], flush=True)
@@ -694,9 +731,10 @@ async def run(stack: ScoringStack, table: Table, args: argparse.Namespace) -> No
     table.section(f"The drain: the scoring service consumes the backlog; rank lookups at {args.lookup_rate:,.0f}/s "
                   "each meanwhile")
     print(table.rows[-1][0], flush=True)
-    drain_rate, lookups = await drain(stack, table, backlog, args)
+    drain_rate, lookups, requests = await drain(stack, table, backlog, args)
     table.add("share of the bare COPY rate", f"{drain_rate / copy_rate:.0%}", "")
     await check_drain(stack, table, backlog)
+    await quiet_lookups(stack, table, backlog, requests, args)
     del backlog
 
     table.section(f"Final ranking of a round of {args.standings:,} counted attempts")

@@ -60,6 +60,18 @@ def test_no_questions_no_points() -> None:
     assert rules.grade([], {"q-1": [2]}, KEY) == 0
 
 
+_options = st.lists(st.integers(0, 4), max_size=5)
+
+
+@given(st.dictionaries(st.sampled_from(["q-1", "q-2", "q-3", "q-4", "q-5"]), _options),
+       st.dictionaries(st.sampled_from(["q-1", "q-2", "q-3", "q-4", "q-6"]), _options))
+def test_a_question_counts_exactly_when_the_chosen_set_is_the_correct_set(
+        answers: dict[str, list[int]], key: dict[str, list[int]]) -> None:
+    drawn = ["q-1", "q-2", "q-3", "q-4", "q-5", "q-6"]
+    expected = sum(1 for q in drawn if q in key and set(answers.get(q, [])) == set(key[q]))
+    assert rules.grade(drawn, answers, key) == expected
+
+
 # --- counted --------------------------------------------------------------------------------------
 
 

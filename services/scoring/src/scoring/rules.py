@@ -20,7 +20,16 @@ class Graded:
 
 def grade(question_ids: Sequence[str], answers: dict[str, list[int]], key: dict[str, list[int]]) -> int:
     """Correct answers: a question counts when the chosen set equals the correct set exactly."""
-    return sum(1 for q in question_ids if q in key and set(answers.get(q, ())) == set(key[q]))
+    right = 0
+    for q in question_ids:
+        correct = key.get(q)
+        if correct is None:
+            continue
+        chosen = answers.get(q, ())
+        # Equal lists are equal sets: most right answers are the key as written, and skip building two sets.
+        if chosen == correct or set(chosen) == set(correct):
+            right += 1
+    return right
 
 
 def counted(attempts: Sequence[Graded], rule: str) -> Graded:
