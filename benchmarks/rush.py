@@ -115,9 +115,10 @@ class RushStack(ExamStack):
     harness (CPU meters, closed loops, baselines) the exam instances are "the service"; the driver spreads its
     requests over them directly, as a load balancer in front of them would."""
 
-    def __init__(self, root: Path, instances: int, grace_s: int) -> None:
+    def __init__(self, root: Path, instances: int, grace_s: int, exam_own_postgres: bool = True) -> None:
         super().__init__(root, instances)
         self.platform = Platform(root, partitions=PARTITIONS, instances={"exam": instances, "scoring": instances},
+                                 own_postgres=("exam",) if exam_own_postgres else (),
                                  extra_env={"EXAM_SUBMISSION_GRACE_S": str(grace_s), "EXAM_SWEEP_EVERY_S": "1",
                                             "REGISTRATION_RATE_REGISTER": "1000000/minute",
                                             "REGISTRATION_RATE_LOGIN_PER_CLIENT": "1000000/minute"})
@@ -126,7 +127,8 @@ class RushStack(ExamStack):
 
     def servers(self) -> list[tuple[str, Any]]:
         p = self.platform
-        return [("Tansu", p.broker), ("Valkey", p.valkey), ("dev mailbox", p.mailbox), ("PostgreSQL", p.postgres)]
+        return [("Tansu", p.broker), ("Valkey", p.valkey), ("dev mailbox", p.mailbox), ("PostgreSQL", p.postgres),
+                *((f"PostgreSQL ({service})", server) for service, server in p.own.items())]
 
     @property
     def service_logs(self) -> list[Path]:
@@ -154,7 +156,7 @@ class RushStack(ExamStack):
         return self.platform.url(service)
 
     def db(self, name: str) -> str:
-        return self.postgres.url(name)
+        return self.platform.database_url(name)
 
     async def _create_scratch(self) -> None:
         conn = await asyncpg.connect(self.postgres.url())
@@ -230,9 +232,9 @@ class ProcessWatch:
             while todo:  # PostgreSQL's backends start sessions of their own: follow parent ids
                 pid = todo.pop()
                 members.append(pid)
-                todo += children.get(pid, []) if name == "PostgreSQL" else []
+                todo += children.get(pid, []) if name.startswith("PostgreSQL") else []
             used[name] = sum(cpu.get(pid, 0.0) for pid in members)
-            memory[name] = sum(_memory(pid, name == "PostgreSQL") for pid in members)
+            memory[name] = sum(_memory(pid, name.startswith("PostgreSQL")) for pid in members)
         return used, memory
 
     async def mark(self) -> tuple[float, dict[str, float]]:
@@ -932,6 +934,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=30.0, help="a participant's browser gives up after this")
     parser.add_argument("--connections", type=int, default=256, help="the driver's keep-alive connections")
     parser.add_argument("--baseline-seconds", type=float, default=3.0)
+    parser.add_argument("--exam-own-postgres", action=argparse.BooleanOptionalAction, default=True,
+                        help="exam's database on a PostgreSQL server of its own (as deploy/compose.yaml has it)")
     parser.add_argument("--quick", action="store_true",
                         help="2,000 participants, one instance each, 600/s, a 5 s burst: the smoke run (no docs)")
     parser.add_argument("--docs", action=argparse.BooleanOptionalAction, default=None,
@@ -957,7 +961,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     prepare_process()
     table = Table.headed("Deadline rush: the whole platform on one machine", widen_for_titles=False)
-    table.add("platform", "as processes", f"PostgreSQL, Valkey, Tansu ({PARTITIONS} partitions a topic), registration, "
+    postgres = "two PostgreSQL servers (exam's database on its own)" if args.exam_own_postgres else "PostgreSQL"
+    table.add("platform", "as processes", f"{postgres}, Valkey, Tansu ({PARTITIONS} partitions a topic), registration, "
               f"exam and scoring ({'/'.join(map(str, args.instances))} processes each), notify, gateway; uvicorn: "
               f"{uvicorn_flavour()}; the driver sends to the exam instances directly, round-robin")
     table.add("scenario", f"{args.participants:,} participants",
@@ -969,7 +974,8 @@ def main(argv: list[str] | None = None) -> int:
     code = 0
     for index, instances in enumerate(args.instances):
         args.instances_now = instances
-        stack = RushStack(Path(tempfile.mkdtemp(prefix=f"bench-rush-{instances}x-")), instances, args.grace_seconds)
+        stack = RushStack(Path(tempfile.mkdtemp(prefix=f"bench-rush-{instances}x-")), instances, args.grace_seconds,
+                          args.exam_own_postgres)
 
         def measure(stack: RushStack = stack, first: bool = index == 0) -> None:
             outcomes.append(asyncio.run(rush(stack, table, args, first)))

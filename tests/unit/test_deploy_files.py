@@ -46,6 +46,8 @@ WITH_DATABASE = ("registration", "exam", "scoring", "notify")
 WITH_BROKER = ("registration", "exam", "scoring", "notify")
 CHECKS_TOKENS = ("registration", "exam", "scoring", "notify")
 SCALABLE = ("exam", "scoring")
+# exam's database is on a PostgreSQL server of its own; the others share one.
+DATABASE_SERVER = {"registration": "postgres", "exam": "postgres-exam", "scoring": "postgres", "notify": "postgres"}
 PARTITIONS = 12
 
 
@@ -246,7 +248,7 @@ def test_service_settings_load_with_production_values(name: str, settings_of: Se
     assert settings.port == exposed_port()
     if name in WITH_DATABASE:
         url = urlsplit(settings.database_url)
-        assert (url.hostname, url.port, url.path) == ("postgres", 5432, f"/{name}")
+        assert (url.hostname, url.port, url.path) == (DATABASE_SERVER[name], 5432, f"/{name}")
         assert url.password == "required-postgres_password", "the password must come from ${POSTGRES_PASSWORD:?...}"
     if name in WITH_BROKER:
         assert settings.kafka_bootstrap_servers == "kafka:9092"
@@ -318,7 +320,7 @@ def test_dependencies_exist_and_can_become_healthy(name: str) -> None:
 
 def test_services_wait_for_what_they_use() -> None:
     for name in WITH_DATABASE:
-        assert services()[name]["depends_on"]["postgres"]["condition"] == "service_healthy"
+        assert services()[name]["depends_on"][DATABASE_SERVER[name]]["condition"] == "service_healthy"
     for name in WITH_BROKER:
         assert services()[name]["depends_on"]["kafka"]["condition"] == "service_healthy"
     assert services()["scoring"]["depends_on"]["redis"]["condition"] == "service_healthy"
@@ -350,7 +352,12 @@ def test_infrastructure_is_what_production_runs() -> None:
     assert postgres["image"].startswith("postgres:17")
     assert any(str(volume).startswith("./postgres-init:/docker-entrypoint-initdb.d") for volume in postgres["volumes"])
     init = (DEPLOY / "postgres-init" / "01-databases.sql").read_text(encoding="utf-8")
-    assert set(re.findall(r"CREATE DATABASE (\w+)", init)) == set(WITH_DATABASE)
+    shared = {name for name in WITH_DATABASE if DATABASE_SERVER[name] == "postgres"}
+    assert set(re.findall(r"CREATE DATABASE (\w+)", init)) == shared
+    exam_postgres = services()["postgres-exam"]
+    assert exam_postgres["image"] == postgres["image"] and exam_postgres["command"] == postgres["command"]
+    assert environment(exam_postgres)["POSTGRES_DB"] == "exam"
+    assert exam_postgres["volumes"] != postgres["volumes"], "exam's server keeps its data apart"
     assert redis["image"].startswith("redis:7")
     assert "--appendonly" in redis["command"] and "yes" in redis["command"]
 

@@ -27,3 +27,13 @@ def test_one_instance_each_by_default(tmp_path: Path) -> None:
 
     assert all(platform.instance_names(s) == [s] for s in ("registration", "exam", "scoring", "notify", "gateway"))
     assert platform.env("exam")["EXAM_PORT"] == str(platform.ports["exam"])
+
+
+def test_a_service_may_have_a_postgresql_of_its_own(tmp_path: Path) -> None:
+    platform = Platform(tmp_path, own_postgres=("exam",))
+
+    exam, scoring = platform.env("exam")["EXAM_DATABASE_URL"], platform.env("scoring")["SCORING_DATABASE_URL"]
+    assert exam == platform.own["exam"].url("exam") == platform.database_url("exam")
+    assert scoring == platform.postgres.url("scoring") == platform.database_url("scoring")
+    assert platform.own["exam"].port != platform.postgres.port
+    assert platform.own["exam"].data_dir != platform.postgres.data_dir

@@ -34,7 +34,11 @@ class Platform:
     # Processes per service (1 when absent): extra ones are named "exam-2", "exam-3"... on ports of their own.
     # Scoring's instances share the work through their Kafka consumer groups; each exam instance answers HTTP.
     instances: dict[str, int] = field(default_factory=dict)
-    postgres: Postgres = field(init=False)
+    # Services whose database is on a PostgreSQL server of its own, as a deployment may give the submissions'
+    # system of record: its commits then wait only for its own WAL, not for every service's writes.
+    own_postgres: tuple[str, ...] = ()
+    postgres: Postgres = field(init=False)  # every other service's database
+    own: dict[str, Postgres] = field(init=False)
     valkey: Valkey = field(init=False)
     broker: Tansu = field(init=False)
     mailbox: DevMailbox = field(init=False)
@@ -44,6 +48,7 @@ class Platform:
     def __post_init__(self) -> None:
         self.data_dir = self.data_dir.resolve()
         self.postgres = Postgres(self.data_dir / "postgres")
+        self.own = {service: Postgres(self.data_dir / f"postgres-{service}") for service in self.own_postgres}
         self.valkey = Valkey(self.data_dir / "valkey")
         self.broker = Tansu(self.data_dir / "logs")
         self.mailbox = DevMailbox(self.data_dir / "mailbox")
@@ -61,6 +66,10 @@ class Platform:
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
 
+    def database_url(self, service: str) -> str:
+        """Where the service's own database is."""
+        return self.own.get(service, self.postgres).url(service)
+
     # -- whole-platform lifecycle --------------------------------------------------------------
 
     def start(self, seed_demo: bool = True) -> None:
@@ -68,7 +77,7 @@ class Platform:
         asyncio.run(self._create_databases())
         # Where the running stack's database is, for operator commands (`localstack grant-role`).
         (self.data_dir / "stack.json").write_text(json.dumps({
-            "registration_database_url": self.postgres.url("registration")}))
+            "registration_database_url": self.database_url("registration")}))
         if seed_demo:
             for service in ("registration", "exam"):
                 self._run_module(service, ["seed-demo"])
@@ -81,6 +90,8 @@ class Platform:
 
     def start_servers(self) -> None:
         self.postgres.start()
+        for server in self.own.values():
+            server.start()
         self.valkey.start()
         self.broker.start()
         self.mailbox.start()  # before the services, so notify's first message has somewhere to go
@@ -92,6 +103,8 @@ class Platform:
         self.mailbox.stop()
         self.broker.stop()
         self.valkey.stop()
+        for server in self.own.values():
+            server.stop()
         self.postgres.stop()
 
     # -- one service -----------------------------------------------------------------------------
@@ -110,7 +123,7 @@ class Platform:
             prefix + "JWT_PUBLIC_KEY_FILE": str(public),
         })
         if service in DATABASES:
-            env[prefix + "DATABASE_URL"] = self.postgres.url(service)
+            env[prefix + "DATABASE_URL"] = self.database_url(service)
         if service == "registration":
             env["REGISTRATION_JWT_PRIVATE_KEY_FILE"] = str(private)
         if service == "notify":
@@ -156,11 +169,13 @@ class Platform:
         subprocess.run([sys.executable, "-m", service, *args], env=self.env(service), check=True)
 
     async def _create_databases(self) -> None:
-        conn = await asyncpg.connect(self.postgres.url())
-        try:
-            existing = {r["datname"] for r in await conn.fetch("SELECT datname FROM pg_database")}
-            for name in DATABASES:
-                if name not in existing:
-                    await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
+        for server in [self.postgres, *self.own.values()]:
+            names = [n for n in DATABASES if self.own.get(n, self.postgres) is server]
+            conn = await asyncpg.connect(server.url())
+            try:
+                existing = {r["datname"] for r in await conn.fetch("SELECT datname FROM pg_database")}
+                for name in names:
+                    if name not in existing:
+                        await conn.execute(f'CREATE DATABASE "{name}"')
+            finally:
+                await conn.close()

@@ -52,7 +52,7 @@ class Postgres:
              "-k", str(self.data_dir), "-c", "max_connections=300", "-c", "shared_buffers=256MB",
              "-c", "max_wal_size=8GB", "-c", "checkpoint_timeout=30min",
              "-c", "synchronous_commit=on", "-c", "log_min_messages=warning"],
-            self.data_dir.parent / "postgres.log", death_signal=signal.SIGINT, uid=uid, gid=gid)
+            self.data_dir.parent / f"{self.data_dir.name}.log", death_signal=signal.SIGINT, uid=uid, gid=gid)
         wait_for_port(self.port, self.process, 60, "PostgreSQL")
 
     def stop(self) -> None:
