@@ -38,10 +38,10 @@ async def on_participants(conn: asyncpg.Connection, envelopes: list[Envelope]) -
 
 
 async def on_results(conn: asyncpg.Connection, envelopes: list[Envelope]) -> None:
-    for envelope in envelopes:
-        event = envelope.event()
-        if isinstance(event, AttemptScored | AttemptRescored):
-            await inbox.deliver_result(conn, envelope.event_id, event)
+    results = [(envelope.event_id, event) for envelope in envelopes
+               if isinstance(event := envelope.event(), AttemptScored | AttemptRescored)]
+    if results:
+        await inbox.deliver_results(conn, results)
 
 
 async def on_round_results(conn: asyncpg.Connection, envelopes: list[Envelope]) -> None:

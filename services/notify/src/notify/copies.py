@@ -47,6 +47,6 @@ async def record_round(conn: asyncpg.Connection, event: RoundPublished) -> None:
 
 
 async def record_takers(conn: asyncpg.Connection, events: list[AttemptStarted]) -> None:
-    await conn.executemany(
-        "INSERT INTO round_takers (round_id, participant_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        [(e.round_id, e.participant_id) for e in events])
+    await conn.execute(
+        "INSERT INTO round_takers (round_id, participant_id) SELECT * FROM unnest($1::text[], $2::text[])"
+        " ON CONFLICT DO NOTHING", [e.round_id for e in events], [e.participant_id for e in events])

@@ -36,34 +36,46 @@ async def forget_recipient(conn: asyncpg.Connection, participant_id: str) -> Non
     await deliveries.forget_participant(conn, participant_id)
 
 
-async def deliver_result(conn: asyncpg.Connection, event_id: uuid.UUID,
-                         event: AttemptScored | AttemptRescored) -> None:
-    """An inbox message per result event; a redelivered event finds its message there already."""
-    name = await conn.fetchval("SELECT display_name FROM recipients WHERE id = $1", event.participant_id)
-    if isinstance(event, AttemptRescored):
-        title, body = templates.attempt_rescored(event, name)
-    else:
-        title, body = templates.attempt_scored(event, name)
-    await conn.execute(
-        "INSERT INTO messages (event_id, participant_id, channel, sender, title, body)"
-        " VALUES ($1, $2, 'inbox', $3, $4, $5) ON CONFLICT (event_id, participant_id, channel) DO NOTHING",
-        event_id, event.participant_id, templates.SENDER, title, body)
+async def deliver_results(conn: asyncpg.Connection,
+                          results: list[tuple[uuid.UUID, AttemptScored | AttemptRescored]]) -> None:
+    """An inbox message per result event, read and written by the batch (a rush brings thousands a second,
+    and two round trips per event were most of notify's work then); a redelivered event finds its message there."""
+    names = await _names(conn, [e.participant_id for _, e in results])
+    rows = []
+    for event_id, event in results:
+        name = names.get(event.participant_id)
+        title, body = (templates.attempt_rescored(event, name) if isinstance(event, AttemptRescored)
+                       else templates.attempt_scored(event, name))
+        rows.append((event_id, event.participant_id, title, body))
+    await _to_inboxes(conn, rows)
 
 
 async def deliver_receipts(conn: asyncpg.Connection, submitted: list[tuple[uuid.UUID, AttemptSubmitted]]) -> None:
     """A receipt per acknowledged submission, read by the batch: the deadline rush sends thousands."""
-    people = list({e.participant_id for _, e in submitted})
-    names = {r["id"]: r["display_name"] for r in await conn.fetch(
-        "SELECT id, display_name FROM recipients WHERE id = ANY($1::text[])", people)}
+    names = await _names(conn, [e.participant_id for _, e in submitted])
     titles = {r["id"]: r["title"] for r in await conn.fetch(
         "SELECT id, title FROM rounds WHERE id = ANY($1::text[])", list({e.round_id for _, e in submitted}))}
     rows = []
     for event_id, event in submitted:
         title, body = templates.submission_receipt(event, titles.get(event.round_id), names.get(event.participant_id))
-        rows.append((event_id, event.participant_id, templates.SENDER, title, body))
-    await conn.executemany(
+        rows.append((event_id, event.participant_id, title, body))
+    await _to_inboxes(conn, rows)
+
+
+async def _names(conn: asyncpg.Connection, participant_ids: list[str]) -> dict[str, str]:
+    return {r["id"]: r["display_name"] for r in await conn.fetch(
+        "SELECT id, display_name FROM recipients WHERE id = ANY($1::text[])", list(set(participant_ids)))}
+
+
+async def _to_inboxes(conn: asyncpg.Connection, rows: list[tuple[uuid.UUID, str, str, str]]) -> None:
+    """(event id, participant, title, body) rows as inbox messages, in one statement; those there already stay."""
+    if not rows:
+        return
+    await conn.execute(
         "INSERT INTO messages (event_id, participant_id, channel, sender, title, body)"
-        " VALUES ($1, $2, 'inbox', $3, $4, $5) ON CONFLICT (event_id, participant_id, channel) DO NOTHING", rows)
+        " SELECT e, p, 'inbox', $5, t, b FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) AS m(e, p, t, b)"
+        " ON CONFLICT (event_id, participant_id, channel) DO NOTHING",
+        [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows], templates.SENDER)
 
 
 async def announce_round_results(conn: asyncpg.Connection, event_id: uuid.UUID, event: RoundResultsPublished) -> None:
