@@ -115,13 +115,15 @@ class RushStack(ExamStack):
     harness (CPU meters, closed loops, baselines) the exam instances are "the service"; the driver spreads its
     requests over them directly, as a load balancer in front of them would."""
 
-    def __init__(self, root: Path, instances: int, grace_s: int, exam_own_postgres: bool = True) -> None:
+    def __init__(self, root: Path, instances: int, grace_s: int, exam_own_postgres: bool = True,
+                 notify_nice: int = 10) -> None:
         super().__init__(root, instances)
         self.platform = Platform(root, partitions=PARTITIONS, instances={"exam": instances, "scoring": instances},
                                  own_postgres=("exam",) if exam_own_postgres else (),
                                  extra_env={"EXAM_SUBMISSION_GRACE_S": str(grace_s), "EXAM_SWEEP_EVERY_S": "1",
                                             "REGISTRATION_RATE_REGISTER": "1000000/minute",
-                                            "REGISTRATION_RATE_LOGIN_PER_CLIENT": "1000000/minute"})
+                                            "REGISTRATION_RATE_LOGIN_PER_CLIENT": "1000000/minute",
+                                            "NOTIFY_CPU_NICE": str(notify_nice)})
         self.postgres, self.broker = self.platform.postgres, self.platform.broker
         self.ports = [self.platform.ports[name] for name in self.platform.instance_names("exam")]
 
@@ -936,6 +938,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--baseline-seconds", type=float, default=3.0)
     parser.add_argument("--exam-own-postgres", action=argparse.BooleanOptionalAction, default=True,
                         help="exam's database on a PostgreSQL server of its own (as deploy/compose.yaml has it)")
+    parser.add_argument("--notify-nice", type=int, default=10, choices=range(20), metavar="0-19",
+                        help="NOTIFY_CPU_NICE: notify's messages can wait for the close, exam's submissions cannot")
     parser.add_argument("--quick", action="store_true",
                         help="2,000 participants, one instance each, 600/s, a 5 s burst: the smoke run (no docs)")
     parser.add_argument("--docs", action=argparse.BooleanOptionalAction, default=None,
@@ -975,7 +979,7 @@ def main(argv: list[str] | None = None) -> int:
     for index, instances in enumerate(args.instances):
         args.instances_now = instances
         stack = RushStack(Path(tempfile.mkdtemp(prefix=f"bench-rush-{instances}x-")), instances, args.grace_seconds,
-                          args.exam_own_postgres)
+                          args.exam_own_postgres, args.notify_nice)
 
         def measure(stack: RushStack = stack, first: bool = index == 0) -> None:
             outcomes.append(asyncio.run(rush(stack, table, args, first)))

@@ -538,3 +538,8 @@ def test_alert_uses_only_real_metrics_and_labels(rule: dict[str, Any]) -> None:
         assert name in known_series(), f"{rule['alert']}: {name} is not a metric of kit.metrics"
         unknown = labels - known_series()[name]
         assert not unknown, f"{rule['alert']}: {name} has no label {sorted(unknown)}"
+
+
+def test_notify_yields_the_cpu_when_the_host_is_busy() -> None:
+    assert services()["notify"]["cpu_shares"] < 1024, "notify's messages can wait for the close; submissions cannot"
+    assert all("cpu_shares" not in services()[name] for name in ("exam", "scoring"))

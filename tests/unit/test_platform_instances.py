@@ -37,3 +37,10 @@ def test_a_service_may_have_a_postgresql_of_its_own(tmp_path: Path) -> None:
     assert scoring == platform.postgres.url("scoring") == platform.database_url("scoring")
     assert platform.own["exam"].port != platform.postgres.port
     assert platform.own["exam"].data_dir != platform.postgres.data_dir
+
+
+def test_on_one_machine_notify_yields_the_cpu_to_the_others(tmp_path: Path) -> None:
+    platform = Platform(tmp_path)
+
+    assert platform.env("notify")["NOTIFY_CPU_NICE"] == "10"
+    assert "EXAM_CPU_NICE" not in platform.env("exam") and "SCORING_CPU_NICE" not in platform.env("scoring")

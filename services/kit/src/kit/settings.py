@@ -31,6 +31,9 @@ class ServiceSettings(BaseSettings):
     jwt_public_key: str | None = Field(None, description="PEM of the token-signing public key")
     tokens_remembered: int = Field(
         100_000, ge=0, description="Access tokens remembered once verified, until they expire (about 800 bytes each)")
+    cpu_nice: int = Field(
+        0, ge=0, le=19, description="Niceness added to the process at start: a service whose work can wait yields "
+        "the CPU to those that cannot (0 normal, 19 lowest)")
     log_level: str = Field("INFO", description="Log level")
 
     def public_key_pem(self) -> str:
