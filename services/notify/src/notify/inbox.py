@@ -91,17 +91,13 @@ async def announce_round_results(conn: asyncpg.Connection, event_id: uuid.UUID, 
     await conn.execute("DELETE FROM prize_winners WHERE round_id = $1", event.round_id)
     await conn.executemany("INSERT INTO prize_winners (round_id, participant_id, prize, rank) VALUES ($1, $2, $3, $4)",
                            [(event.round_id, w.participant_id, w.prize, w.rank) for w in event.winners])
-    names = {r["id"]: r["display_name"] for r in await conn.fetch(
-        "SELECT id, display_name FROM recipients WHERE id = ANY($1::text[])",
-        [w.participant_id for w in event.winners])}
+    names = await _names(conn, [w.participant_id for w in event.winners])
     rows = []
     for winner in event.winners:
         title, body = templates.prize_won(event.round_title, winner.prize, winner.rank, event.revision,
                                           names.get(winner.participant_id))
-        rows.append((event_id, winner.participant_id, templates.SENDER, title, body))
-    await conn.executemany(
-        "INSERT INTO messages (event_id, participant_id, channel, sender, title, body)"
-        " VALUES ($1, $2, 'inbox', $3, $4, $5) ON CONFLICT (event_id, participant_id, channel) DO NOTHING", rows)
+        rows.append((event_id, winner.participant_id, title, body))
+    await _to_inboxes(conn, rows)
     title, body = templates.round_results(event.round_title, event.ranked, event.true_number, event.revision)
     await conn.execute(
         "INSERT INTO messages (event_id, participant_id, channel, sender, title, body)"
