@@ -16,8 +16,9 @@ from contracts import AttemptSubmitted, Envelope, RoundPublished, decode, encode
 from contracts.events import AnswerGiven, AttemptScored, QuestionKey
 from contracts.topics import ATTEMPTS, ROUNDS
 from kit.kafka import ensure_topics
+from kit.metrics import HTTP_REQUESTS
 from registration import tokens
-from scoring import consumers, leaderboard
+from scoring import consumers, leaderboard, place_lane, queries
 from scoring.app import create_app
 from scoring.settings import ScoringSettings
 from tests.conftest import Servers, create_database
@@ -121,3 +122,56 @@ async def test_an_http_only_instance_needs_no_broker_consumes_nothing_and_answer
     place = answer.json()
     assert (place["rank"], place["participants"]) == (2, 2)
     assert [n["participant_id"] for n in place["neighbours"]] == [binh]
+
+
+async def test_the_lookup_lane_answers_as_the_route_and_leaves_every_error_to_it(
+        servers: Servers, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = await create_database(servers, "scoring_lane")
+    settings = ScoringSettings(**{**servers.service_env(url), "kafka_bootstrap_servers": "127.0.0.1:9"},
+                               consume=False)  # type: ignore[arg-type]
+    round_id, an, binh, chi = random_id("r", "lane"), random_id("p", "an"), random_id("p", "binh"), random_id("p")
+    answered_by_lane: list[str] = []
+    answer_json = place_lane.answer_json
+
+    async def spy(scope: dict[str, object], send: object, route: str, content: bytes) -> None:
+        answered_by_lane.append(str(scope["path"]))
+        await answer_json(scope, send, route, content)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(place_lane, "answer_json", spy)
+    counted = HTTP_REQUESTS.labels("GET", "/rounds/{round_id}/leaderboard/me", "200")
+    counted_before = counted._value.get()
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        runtime = app.state.runtime
+        async with runtime.pool.acquire() as conn, conn.transaction():
+            await consumers.on_rounds(conn, [round_published(round_id)])
+            await consumers.on_attempts(conn, [submitted(round_id, an, {"q1": [0]}, 5000),
+                                               submitted(round_id, binh, {"q1": [0], "q2": [2]}, 6000)])
+        async with runtime.pool.acquire() as conn:
+            await leaderboard.refresh(runtime.redis, conn, {(round_id, an), (round_id, binh)})
+            expected = {who: (await queries.my_place(conn, runtime.redis, round_id, who)).model_dump(mode="json")
+                        for who in (an, binh, chi)}
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://scoring") as client:
+            for who in (an, binh, chi):  # ranked first and second, and one not on the board
+                answer = await client.get(f"/rounds/{round_id}/leaderboard/me", headers=lookup(servers, who))
+                assert (answer.status_code, answer.json()) == (200, expected[who])
+            assert len(answered_by_lane) == 3
+            unknown = await client.get("/rounds/no-such-round/leaderboard/me", headers=lookup(servers, an))
+            assert unknown.json() == {"round_id": "no-such-round", "rank": None, "participants": 0, "me": None,
+                                      "neighbours": []}
+            # Errors are the route's, in its words: no token, a bad one, a store that fails.
+            missing = await client.get(f"/rounds/{round_id}/leaderboard/me")
+            bad = await client.get(f"/rounds/{round_id}/leaderboard/me", headers={"authorization": "Bearer x.y.z"})
+
+            async def broken(*_: object) -> None:
+                raise ConnectionError("Valkey went away")
+
+            monkeypatch.setattr(leaderboard, "place", broken)
+            failing = await client.get(f"/rounds/{round_id}/leaderboard/me", headers=lookup(servers, an))
+    assert len(answered_by_lane) == 4
+    assert (missing.status_code, missing.json()["error"]["code"]) == (401, "not_logged_in")
+    assert (bad.status_code, bad.json()["error"]["code"]) == (401, "token_invalid")
+    assert (failing.status_code, failing.json()["error"]["code"]) == (503, "busy")
+    assert "thử lại" in failing.json()["error"]["message"]
+    # The lane's answers are counted under the route's template, like the route's.
+    assert counted._value.get() - counted_before == 4

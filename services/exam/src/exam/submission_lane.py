@@ -24,13 +24,9 @@ from exam.admission import submitted_attempt
 from exam.attempts import Submission, receipt_of
 from exam.group_commit import GroupCommit
 from exam.schemas import SubmitAttempt
-from kit.auth import TokenVerifier, bearer_token
+from kit.auth import TokenVerifier
 from kit.errors import Problem
-
-
-class _Route:
-    """What the metrics middleware reads to label the request by its route template."""
-    path = "/attempts/{attempt_id}/submission"
+from kit.lane import answer_json, bearer
 
 
 class SubmissionLane:
@@ -60,14 +56,11 @@ class SubmissionLane:
         if receipt is None:
             await self.app(scope, _replay(body, receive), send)
             return
-        scope["route"] = _Route
-        await send({"type": "http.response.start", "status": 200, "headers": [
-            (b"content-type", b"application/json"), (b"content-length", str(len(receipt)).encode())]})
-        await send({"type": "http.response.body", "body": receipt})
+        await answer_json(scope, send, "/attempts/{attempt_id}/submission", receipt)
 
     async def _take(self, scope: Scope, attempt_id: str, body: bytes, received: datetime) -> bytes | None:
         """The receipt's JSON if the submission was taken here; None for the route to answer."""
-        token = _bearer(scope)
+        token = bearer(scope)
         if token is None or not body:
             return None
         try:
@@ -86,13 +79,6 @@ class SubmissionLane:
             return None
         self._on_submitted()
         return receipt_of(finished).model_dump_json().encode()
-
-
-def _bearer(scope: Scope) -> str | None:
-    for name, value in scope["headers"]:
-        if name == b"authorization":
-            return bearer_token(value.decode("latin-1"))
-    return None
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from starlette.middleware import Middleware
 
 from kit.logs import log
 from kit.runtime import Runtime, periodic
 from scoring import api, awarding, awards_api, consumers, exports_api, finals, leaderboard
+from scoring.place_lane import PlaceLane
 from scoring.settings import ScoringSettings
 
 
@@ -40,4 +42,8 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
         runtime = Runtime("scoring", settings, migrations=["kit", "scoring"], uses_redis=True, has_outbox=True,
                           loops=[restore_boards, periodic(lambda s: s.finalise_every_s, finalise_closed_rounds)])
         consumers.register(runtime)
-    return runtime.app([api.router, exports_api.router, awards_api.router], title="Chấm thi và xếp hạng (scoring)")
+    app = runtime.app([api.router, exports_api.router, awards_api.router], title="Chấm thi và xếp hạng (scoring)")
+    # Innermost of the middleware (appended, where add_middleware puts in front), so that the lookups it answers
+    # are still counted and timed by the metrics middleware like any other request.
+    app.user_middleware.append(Middleware(PlaceLane, verifier=app.state.verifier, runtime=runtime))
+    return app
