@@ -20,11 +20,12 @@ creates the scoring database and a scratch one, and then:
    the first graded attempt until every attempt is graded in `attempts` and the live board holds every
    participant; then checked: grades against the key, standings (the best attempt counts), board, AttemptScored
    events in the outbox, and how long the relay takes to publish them;
-4. rank lookups during the drain, paced at --lookup-rate each: GET /rounds/{id}/leaderboard/me with participants'
-   tokens (the whole endpoint) in the service that is draining, the same through another scoring process started
-   with SCORING_CONSUME=false (HTTP only, as a deployment runs readers apart from drainers), and the Redis commands
-   the endpoint runs (ZREVRANK, ZCARD, ZREVRANGE) sent from here; and, as their baseline, the same three for 5 s
-   once the drain and the relay are over (the machine quiet, the board full);
+4. rank lookups during the drain, paced at --lookup-rate each, each kind from a process of its own
+   (benchmarks.lookups, so that what this process does meanwhile is not timed with them): GET
+   /rounds/{id}/leaderboard/me with participants' tokens (the whole endpoint) in the service that is draining, the
+   same through another scoring process started with SCORING_CONSUME=false (HTTP only, as a deployment runs readers
+   apart from drainers), and the Redis script the endpoint runs (ZREVRANK, ZCARD, ZREVRANGE); and, as their
+   baseline, the same three for 5 s once the drain and the relay are over (the machine quiet, the board full);
 5. the final ranking: --standings counted attempts COPYed into `standings` for another round, and the service's own
    scoring.finals.finalise timed on them;
 6. that final ranking downloaded as CSV through the service (GET /rounds/{id}/results.csv, streamed), and with
@@ -49,7 +50,6 @@ import tempfile
 import time
 import zipfile
 from collections import Counter
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -61,7 +61,6 @@ from redis.asyncio import Redis
 
 from benchmarks.common import (
     READY_TIMEOUT_S,
-    Connection,
     Cpu,
     CpuMeter,
     Load,
@@ -106,6 +105,7 @@ LOOKUP_TOKENS = 2_000
 TOKEN_TTL_S = 4 * 3600
 STANDINGS_CHUNK = 100_000
 QUIET_LOOKUPS_S = 5.0
+LOOKUPS_START_S = 1.0  # a lookup process's start (Python, its imports) before its first call
 TARGET_DRAIN = 5_000.0
 TARGET_FINAL_S = 60.0
 TARGET_LOOKUP_P99_S = 0.005
@@ -394,65 +394,57 @@ class Lookups:
                 f"(the others not graded yet); errors {load.errors(200)}")
 
 
-async def paced(rate: float, connections: int, stop: asyncio.Event, call: Callable[[int], Awaitable[None]]) -> None:
-    """`connections` workers, together starting `rate` calls a second until `stop` (each waits for its answer)."""
-    interval = connections / rate
+class LookupClient:
+    """A process of benchmarks.lookups making one kind of lookup, paced, until it is finished; it stops by itself
+    when this process dies (its standard input closes)."""
 
-    async def worker(index: int) -> None:
-        due = time.perf_counter() + index * interval / connections
-        while not stop.is_set():
-            await asyncio.sleep(max(0.0, due - time.perf_counter()))
-            await call(index)
-            due += interval
+    def __init__(self, label: str, process: asyncio.subprocess.Process, out: Path) -> None:
+        self.label, self.process, self.out = label, process, out
 
-    await asyncio.gather(*(worker(i) for i in range(connections)))
+    @classmethod
+    async def start(cls, stack: ScoringStack, label: str, rate: float, seed: int, kind: list[str]) -> LookupClient:
+        out = Path(tempfile.mkstemp(prefix="lookups-", suffix=".json", dir=stack.root)[1])
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "benchmarks.lookups", "--out", str(out), "--rate", str(rate),
+            "--connections", str(LOOKUP_CONNECTIONS), "--seed", str(seed), *kind,
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.DEVNULL)  # its errors go to our stderr
+        return cls(label, process, out)
+
+    @classmethod
+    async def http(cls, stack: ScoringStack, label: str, ports: list[int], requests: Path, rate: float,
+                   seed: int) -> LookupClient:
+        return await cls.start(stack, f"GET /rounds/{{id}}/leaderboard/me, {label}", rate, seed,
+                               ["http", "--ports", ",".join(map(str, ports)), "--requests", str(requests)])
+
+    @classmethod
+    async def redis(cls, stack: ScoringStack, participants: Path, rate: float, seed: int) -> LookupClient:
+        return await cls.start(stack, "Redis: the place script (ZREVRANK, ZCARD, ZREVRANGE)", rate, seed,
+                               ["redis", "--url", stack.valkey.url(), "--round", ROUND_ID,
+                                "--participants", str(participants)])
+
+    async def finish(self) -> Lookups:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        if await self.process.wait() != 0:
+            raise RuntimeError(f"the lookups ({self.label}) exited with {self.process.returncode}")
+        return Lookups(self.label, [tuple(call) for call in json.loads(self.out.read_text())])
 
 
-def lookup_requests(stack: ScoringStack, participants: list[str], rng: random.Random) -> list[bytes]:
+def lookup_requests(stack: ScoringStack, participants: list[str], rng: random.Random) -> Path:
     """Rank lookups of participants with their tokens, signed beforehand (signing takes seconds, which would hold up
-    the lookups being timed)."""
+    the lookups being timed), written for the lookup processes to read."""
     chosen = rng.sample(participants, min(LOOKUP_TOKENS, len(participants)))
-    return [common_http("GET", f"/rounds/{ROUND_ID}/leaderboard/me",
-                        issue(stack.private_key, p, UNIT_CODES[0], "Thí sinh", [], TOKEN_TTL_S), host="scoring")
-            for p in chosen]
+    path = stack.root / "lookup-requests.json"
+    path.write_text(json.dumps([common_http("GET", f"/rounds/{ROUND_ID}/leaderboard/me",
+                                            issue(stack.private_key, p, UNIT_CODES[0], "Thí sinh", [], TOKEN_TTL_S),
+                                            host="scoring").decode("latin-1") for p in chosen]))
+    return path
 
 
-async def http_lookups(ports: list[int], label: str, requests: list[bytes], rate: float, stop: asyncio.Event,
-                       rng: random.Random) -> Lookups:
-    result = Lookups(f"GET /rounds/{{id}}/leaderboard/me, {label}")
-    conns = [Connection(ports[i % len(ports)]) for i in range(LOOKUP_CONNECTIONS)]
-    await asyncio.gather(*(c.open() for c in conns))
-
-    async def one(index: int) -> None:
-        at, began = time.time(), time.perf_counter()
-        status, body = await conns[index].send(rng.choice(requests))
-        took = time.perf_counter() - began
-        result.calls.append((at, status, took, status == "200" and json.loads(body)["rank"] is not None))
-
-    try:
-        await paced(rate, LOOKUP_CONNECTIONS, stop, one)
-    finally:
-        for conn in conns:
-            conn.close()
-    return result
-
-
-async def redis_lookups(stack: ScoringStack, participants: list[str], rate: float, stop: asyncio.Event,
-                        rng: random.Random) -> Lookups:
-    """What the endpoint asks Redis: the rank, the board's size and the five around, in one script."""
-    redis = Redis.from_url(stack.valkey.url())
-    result = Lookups("Redis: the place script (ZREVRANK, ZCARD, ZREVRANGE)")
-
-    async def one(_: int) -> None:
-        at, began = time.time(), time.perf_counter()
-        place = await leaderboard.place(redis, ROUND_ID, rng.choice(participants))
-        result.calls.append((at, "200", time.perf_counter() - began, place.rank is not None))
-
-    try:
-        await paced(rate, LOOKUP_CONNECTIONS, stop, one)
-    finally:
-        await redis.aclose()
-    return result
+def participants_file(stack: ScoringStack, participants: list[str]) -> Path:
+    path = stack.root / "lookup-participants.json"
+    path.write_text(json.dumps(participants))
+    return path
 
 
 async def wait_drained(stack: ScoringStack, backlog: Backlog) -> float:
@@ -484,7 +476,7 @@ async def sample_cpu(stack: ScoringStack, meters: list[tuple[float, CpuMeter]], 
 
 
 async def drain(stack: ScoringStack, table: Table, backlog: Backlog, args: argparse.Namespace
-                ) -> tuple[float, list[Lookups], list[bytes]]:
+                ) -> tuple[float, list[Lookups], tuple[Path, Path]]:
     count = len(backlog.records)
     began = time.perf_counter()
     await asyncio.to_thread(stack.start_reader)
@@ -493,24 +485,23 @@ async def drain(stack: ScoringStack, table: Table, backlog: Backlog, args: argpa
     stop = asyncio.Event()
     meters: list[tuple[float, CpuMeter]] = []
     sampler = asyncio.create_task(sample_cpu(stack, meters, stop))
-    rng = random.Random(11)
-    requests = await asyncio.to_thread(lookup_requests, stack, backlog.participants, rng)
+    requests = await asyncio.to_thread(lookup_requests, stack, backlog.participants, random.Random(11))
+    participants = participants_file(stack, backlog.participants)
     # The HTTP-only process and Redis are asked from the start; the draining process once it answers HTTP (its
     # consumers drain meanwhile). Only the lookups made during the drain are counted.
     reader_cpu, reader_since = process_cpu_s(stack.reader), time.perf_counter()
-    lookups = [asyncio.create_task(http_lookups([stack.reader_port], "HTTP-only process", requests,
-                                                args.lookup_rate, stop, rng)),
-               asyncio.create_task(redis_lookups(stack, backlog.participants, args.lookup_rate, stop, rng))]
+    clients = [await LookupClient.http(stack, "HTTP-only process", [stack.reader_port], requests, args.lookup_rate, 11),
+               await LookupClient.redis(stack, participants, args.lookup_rate, 12)]
     began = time.perf_counter()
     await asyncio.to_thread(stack.start_service)
     ready_s = time.perf_counter() - began
-    lookups.insert(0, asyncio.create_task(http_lookups(stack.ports, "in the process that drains", requests,
-                                                       args.lookup_rate, stop, rng)))
+    clients.insert(0, await LookupClient.http(stack, "in the process that drains", stack.ports, requests,
+                                              args.lookup_rate, 13))
     try:
         done_at = await wait_drained(stack, backlog)
     finally:
         stop.set()
-        measured = await asyncio.gather(*lookups, sampler, return_exceptions=True)
+        measured = await asyncio.gather(*(c.finish() for c in clients), sampler, return_exceptions=True)
     reader_share = (process_cpu_s(stack.reader) - reader_cpu) / (time.perf_counter() - reader_since)
     conn = await asyncpg.connect(stack.database_url)
     try:
@@ -537,22 +528,20 @@ async def drain(stack: ScoringStack, table: Table, backlog: Backlog, args: argpa
         result = result.during(first, done_at)
         table.add(result.label, f"p99 {ms(result.load.percentile(99))}", result.line())
         found.append(result)
-    return rate, found, requests
+    return rate, found, (requests, participants)
 
 
-async def quiet_lookups(stack: ScoringStack, table: Table, backlog: Backlog, requests: list[bytes],
-                        args: argparse.Namespace) -> None:
+async def quiet_lookups(stack: ScoringStack, table: Table, files: tuple[Path, Path], args: argparse.Namespace
+                        ) -> None:
     """The baseline of the lookups: the same three kinds, at the same rates, on the same board, once the drain and
     the relay are over and the machine is quiet."""
-    stop = asyncio.Event()
-    rng = random.Random(12)
-    runs = [http_lookups(stack.ports, "in the process that drained", requests, args.lookup_rate, stop, rng),
-            http_lookups([stack.reader_port], "HTTP-only process", requests, args.lookup_rate, stop, rng),
-            redis_lookups(stack, backlog.participants, args.lookup_rate, stop, rng)]
-    tasks = [asyncio.create_task(run) for run in runs]
-    await asyncio.sleep(QUIET_LOOKUPS_S)
-    stop.set()
-    for result in await asyncio.gather(*tasks):
+    requests, participants = files
+    clients = [await LookupClient.http(stack, "in the process that drained", stack.ports, requests,
+                                       args.lookup_rate, 21),
+               await LookupClient.http(stack, "HTTP-only process", [stack.reader_port], requests, args.lookup_rate, 22),
+               await LookupClient.redis(stack, participants, args.lookup_rate, 23)]
+    await asyncio.sleep(QUIET_LOOKUPS_S + LOOKUPS_START_S)
+    for result in await asyncio.gather(*(c.finish() for c in clients)):
         load = result.load
         table.add(f"quiet: {result.label.removeprefix('GET /rounds/{id}/leaderboard/me, ')}",
                   f"p99 {ms(load.percentile(99))}", f"p50 {ms(load.percentile(50))}, {load.ok:,} answered in "
@@ -731,10 +720,10 @@ async def run(stack: ScoringStack, table: Table, args: argparse.Namespace) -> No
     table.section(f"The drain: the scoring service consumes the backlog; rank lookups at {args.lookup_rate:,.0f}/s "
                   "each meanwhile")
     print(table.rows[-1][0], flush=True)
-    drain_rate, lookups, requests = await drain(stack, table, backlog, args)
+    drain_rate, lookups, lookup_files = await drain(stack, table, backlog, args)
     table.add("share of the bare COPY rate", f"{drain_rate / copy_rate:.0%}", "")
     await check_drain(stack, table, backlog)
-    await quiet_lookups(stack, table, backlog, requests, args)
+    await quiet_lookups(stack, table, lookup_files, args)
     del backlog
 
     table.section(f"Final ranking of a round of {args.standings:,} counted attempts")
