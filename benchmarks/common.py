@@ -168,10 +168,10 @@ async def drain_outbox(database_url: str, poll_s: float) -> tuple[int, float, in
     conn = await asyncpg.connect(database_url)
     try:
         start = time.perf_counter()
-        first = left = int(await conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL"))
+        first = left = int(await conn.fetchval("SELECT count(*) FROM outbox_pending"))
         while left and time.perf_counter() - start < DRAIN_TIMEOUT_S:
             await asyncio.sleep(poll_s)
-            left = int(await conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL"))
+            left = int(await conn.fetchval("SELECT count(*) FROM outbox_pending"))
         return first, time.perf_counter() - start, left
     finally:
         await conn.close()

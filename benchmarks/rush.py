@@ -604,10 +604,10 @@ async def settle(stack: RushStack, round_id: str, limit_s: float) -> Settled:
     async def settled() -> bool:
         counts = {r["status"]: r["n"] for r in await fetch(
             exam, "SELECT status, count(*) AS n FROM attempts WHERE round_id = $1 GROUP BY 1", round_id)}
-        waiting = await value(exam, "SELECT count(*) FROM outbox WHERE published_at IS NULL")
+        waiting = await value(exam, "SELECT count(*) FROM outbox_pending")
         graded = await value(scoring, "SELECT count(*) FROM attempts WHERE round_id = $1 AND correct IS NOT NULL",
                              round_id)
-        scored_waiting = await value(scoring, "SELECT count(*) FROM outbox WHERE published_at IS NULL")
+        scored_waiting = await value(scoring, "SELECT count(*) FROM outbox_pending")
         result.submitted, result.closed = counts.get("submitted", 0), counts.get("closed", 0)
         return (not counts.get("active") and not waiting and not scored_waiting
                 and graded == result.submitted + result.closed)

@@ -551,7 +551,7 @@ class OutboxWatch:
         try:
             while True:
                 row = await conn.fetchrow("SELECT count(*) AS n, extract(epoch FROM now() - min(created_at)) AS age"
-                                          " FROM outbox WHERE published_at IS NULL")
+                                          " FROM outbox_pending JOIN outbox USING (id)")
                 self.most = max(self.most, int(row["n"]))
                 self.oldest_s = max(self.oldest_s, float(row["age"] or 0.0))
                 await asyncio.sleep(OUTBOX_POLL_S)
@@ -562,7 +562,7 @@ class OutboxWatch:
 async def outbox_waiting(stack: ExamStack) -> int:
     conn = await asyncpg.connect(stack.database_url)
     try:
-        return int(await conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL"))
+        return int(await conn.fetchval("SELECT count(*) FROM outbox_pending"))
     finally:
         await conn.close()
 
@@ -675,7 +675,7 @@ async def check_database(stack: ExamStack, table: Table, phases: list[Phase]) ->
             " WHERE e->>'type' = 'AttemptSubmitted' GROUP BY 1", ATTEMPTS.name)}
         others = int(await conn.fetchval("SELECT count(*) FROM attempts WHERE status = 'submitted'"
                                          " AND NOT (id = ANY($1::text[]))", acked))
-        waiting = int(await conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL"))
+        waiting = int(await conn.fetchval("SELECT count(*) FROM outbox_pending"))
     finally:
         await conn.close()
     unique = set(acked)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from contracts import AttemptScored, decode, wrap
+from contracts import AttemptScored, decode, encode, wrap
 from contracts.topics import RESULTS
 from kit import db, outbox
 from kit.kafka import new_producer
@@ -85,9 +86,63 @@ async def test_relay_publishes_and_republishes_after_the_broker_loses_its_data(
         assert everything <= await read_attempt_ids(broker.bootstrap_servers, everything, timeout=60)
         # The relay marks rows published after the broker's acknowledgement: wait for its commit.
         async with asyncio.timeout(30):
-            while await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL"):
+            while await pool.fetchval("SELECT count(*) FROM outbox_pending"):
                 await asyncio.sleep(0.2)
     finally:
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)
         await producer.stop()
+
+
+async def test_every_way_into_the_outbox_lists_the_event_until_it_is_published(pool: asyncpg.Pool,
+                                                                              servers: Servers) -> None:
+    """One INSERT, a batch, COPY and an INSERT inside a statement's CTE (as exam's submission writes its event): each
+    lists the event as pending; publishing unlists it without rewriting the event; pruning keeps what waits."""
+    events = [wrap(scored(n), f"p-{n}", "test") for n in range(5)]
+    async with pool.acquire() as conn, conn.transaction():
+        await outbox.add(conn, RESULTS.name, events[0])
+        await outbox.add_many(conn, [(RESULTS.name, events[1]), (RESULTS.name, events[2])])
+        await outbox.copy_many(conn, [(RESULTS.name, events[3].key, encode(events[3]))])
+        await conn.execute("WITH chosen AS (SELECT 1) INSERT INTO outbox (topic, key, value)"
+                           " SELECT $1, $2, $3 FROM chosen", RESULTS.name, events[4].key, encode(events[4]))
+    assert await pool.fetchval("SELECT count(*) FROM outbox_pending JOIN outbox USING (id)") == 5
+    settings = ServiceSettings(database_url="unused", kafka_bootstrap_servers=servers.broker.bootstrap_servers,
+                               outbox_replay_window_s=0)
+    producer = new_producer(settings)
+    await producer.start()
+    try:
+        relay = OutboxRelay(pool, settings, producer, "test")
+        async with pool.acquire() as conn, conn.transaction():  # another relay holds the first two
+            await conn.execute("SELECT id FROM outbox_pending ORDER BY id LIMIT 2 FOR UPDATE")
+            assert await relay.publish_batch() == 3
+        assert await relay.publish_batch() == 2
+        assert await relay.publish_batch() == 0
+    finally:
+        await producer.stop()
+    expected = {f"a-{n}" for n in range(5)}
+    assert expected <= await read_attempt_ids(servers.broker.bootstrap_servers, expected)
+    async with pool.acquire() as conn:
+        await outbox.add(conn, RESULTS.name, wrap(scored(5), "p-5", "test"))
+    await relay.prune()  # a window of 0: every published event goes, the one still waiting stays
+    assert await pool.fetchval("SELECT array_agg(convert_from(value, 'UTF8')::jsonb->'payload'->>'attempt_id')"
+                               " FROM outbox JOIN outbox_pending USING (id)") == ["a-5"]
+    assert await pool.fetchval("SELECT count(*) FROM outbox") == 1
+
+
+async def test_the_pending_list_starts_from_what_was_unpublished(database_url: str) -> None:
+    """A database migrated before the pending list: its unpublished events are listed, the published ones not."""
+    created = await db.create_pool(database_url, 2)
+    try:
+        await db.migrate(created, [])  # the migrations' own table only
+        version, first = db.migration_files("kit")[0]
+        async with created.acquire() as conn, conn.transaction():
+            await conn.execute(first)
+            await conn.execute("INSERT INTO schema_migrations (version) VALUES ($1)", f"kit/{version}")
+            await conn.executemany("INSERT INTO outbox (topic, key, value, published_at) VALUES ($1, $2, $3, $4)",
+                                   [(RESULTS.name, f"p-{n}", b"{}", None if n % 2 else datetime.now(UTC))
+                                    for n in range(6)])
+        assert await db.migrate(created, ["kit"]) == ["kit/0002_outbox_pending"]
+        assert [r["key"] for r in await created.fetch(
+            "SELECT key FROM outbox JOIN outbox_pending USING (id) ORDER BY id")] == ["p-1", "p-3", "p-5"]
+    finally:
+        await created.close()

@@ -97,9 +97,11 @@ class OutboxRelay:
 
     async def publish_batch(self) -> int:
         async with self._pool.acquire() as conn, conn.transaction():
+            # Locked in the narrow table: other relays of the same database (instances of one service) skip
+            # these ids, and a failure before the commit leaves them listed.
             rows = await conn.fetch(
-                "SELECT id, topic, key, value FROM outbox WHERE published_at IS NULL"
-                " ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+                "SELECT o.id, o.topic, o.key, o.value FROM outbox_pending p JOIN outbox o ON o.id = p.id"
+                " ORDER BY p.id LIMIT $1 FOR UPDATE OF p SKIP LOCKED",
                 BATCH_SIZE,
             )
             if not rows:
@@ -108,10 +110,7 @@ class OutboxRelay:
                 await self._producer.send(r["topic"], r["value"], key=r["key"].encode()) for r in rows
             ]
             results = await asyncio.wait_for(asyncio.gather(*futures), 30)
-            await conn.execute(
-                "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])",
-                [r["id"] for r in rows],
-            )
+            await conn.execute("DELETE FROM outbox_pending WHERE id = ANY($1::bigint[])", [r["id"] for r in rows])
         metrics.OUTBOX_PUBLISHED.inc(len(rows))
         for meta in results:
             await self._notice(meta)
@@ -145,8 +144,8 @@ class OutboxRelay:
         await ensure_topics(self._settings)  # what is replayed must land in topics that exist
         async with self._pool.acquire() as conn:
             status = await conn.execute(
-                "UPDATE outbox SET published_at = NULL WHERE published_at IS NOT NULL"
-                " AND created_at > now() - make_interval(secs => $1)",
+                "INSERT INTO outbox_pending SELECT id FROM outbox WHERE created_at > now() - make_interval(secs => $1)"
+                " ON CONFLICT DO NOTHING",
                 float(self._settings.outbox_replay_window_s),
             )
         self._high_water.clear()
@@ -159,8 +158,8 @@ class OutboxRelay:
         """Drop published events older than the replay window."""
         async with self._pool.acquire() as conn:
             await conn.execute(
-                "DELETE FROM outbox WHERE published_at IS NOT NULL"
-                " AND created_at < now() - make_interval(secs => $1)",
+                "DELETE FROM outbox o WHERE created_at < now() - make_interval(secs => $1)"
+                " AND NOT EXISTS (SELECT FROM outbox_pending p WHERE p.id = o.id)",
                 float(self._settings.outbox_replay_window_s),
             )
 
