@@ -11,12 +11,14 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 from faststream.message import utils as faststream_messages
+from redis.asyncio import Redis
 
 from contracts import AttemptSubmitted, Envelope, RoundPublished, decode, encode, wrap
 from contracts.events import AnswerGiven, AttemptScored, QuestionKey
 from contracts.topics import ATTEMPTS, ROUNDS
 from kit.kafka import ensure_topics
 from kit.metrics import HTTP_REQUESTS
+from kit.runtime import Runtime
 from registration import tokens
 from scoring import consumers, leaderboard, place_lane, queries
 from scoring.app import create_app
@@ -44,6 +46,16 @@ def submitted(round_id: str, who: str, answers: dict[str, list[int]], duration_m
         started_at=started, received_at=started + timedelta(milliseconds=duration_ms), duration_ms=duration_ms,
         question_ids=list(KEY), answers=[AnswerGiven(question_id=q, chosen=c) for q, c in answers.items()],
         prediction=None), who, "exam")
+
+
+async def two_on_the_board(runtime: Runtime, round_id: str, an: str, binh: str) -> None:
+    """What a consuming instance would have written for a round taken by `an` (1 correct) and `binh` (2)."""
+    async with runtime.pool.acquire() as conn, conn.transaction():
+        await consumers.on_rounds(conn, [round_published(round_id)])
+        await consumers.on_attempts(conn, [submitted(round_id, an, {"q1": [0]}, 5000),
+                                           submitted(round_id, binh, {"q1": [0], "q2": [2]}, 6000)])
+    async with runtime.pool.acquire() as conn:
+        await leaderboard.refresh(runtime.redis, conn, {(round_id, an), (round_id, binh)})
 
 
 def lookup(servers: Servers, who: str) -> dict[str, str]:
@@ -108,13 +120,7 @@ async def test_an_http_only_instance_needs_no_broker_consumes_nothing_and_answer
         runtime = app.state.runtime
         assert not runtime.broker.subscribers
         assert not runtime.has_outbox  # the consuming instances relay the outbox
-        # What a consuming instance would have written, written here.
-        async with runtime.pool.acquire() as conn, conn.transaction():
-            await consumers.on_rounds(conn, [round_published(round_id)])
-            await consumers.on_attempts(conn, [submitted(round_id, an, {"q1": [0]}, 5000),
-                                               submitted(round_id, binh, {"q1": [0], "q2": [2]}, 6000)])
-        async with runtime.pool.acquire() as conn:
-            await leaderboard.refresh(runtime.redis, conn, {(round_id, an), (round_id, binh)})
+        await two_on_the_board(runtime, round_id, an, binh)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://scoring") as client:
             assert (await client.get("/readyz")).status_code == 200
             answer = await client.get(f"/rounds/{round_id}/leaderboard/me", headers=lookup(servers, an))
@@ -143,12 +149,8 @@ async def test_the_lookup_lane_answers_as_the_route_and_leaves_every_error_to_it
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         runtime = app.state.runtime
-        async with runtime.pool.acquire() as conn, conn.transaction():
-            await consumers.on_rounds(conn, [round_published(round_id)])
-            await consumers.on_attempts(conn, [submitted(round_id, an, {"q1": [0]}, 5000),
-                                               submitted(round_id, binh, {"q1": [0], "q2": [2]}, 6000)])
+        await two_on_the_board(runtime, round_id, an, binh)
         async with runtime.pool.acquire() as conn:
-            await leaderboard.refresh(runtime.redis, conn, {(round_id, an), (round_id, binh)})
             expected = {who: (await queries.my_place(conn, runtime.redis, round_id, who)).model_dump(mode="json")
                         for who in (an, binh, chi)}
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://scoring") as client:
@@ -162,12 +164,11 @@ async def test_the_lookup_lane_answers_as_the_route_and_leaves_every_error_to_it
             # Errors are the route's, in its words: no token, a bad one, a store that fails.
             missing = await client.get(f"/rounds/{round_id}/leaderboard/me")
             bad = await client.get(f"/rounds/{round_id}/leaderboard/me", headers={"authorization": "Bearer x.y.z"})
-
-            async def broken(*_: object) -> None:
-                raise ConnectionError("Valkey went away")
-
-            monkeypatch.setattr(leaderboard, "place", broken)
+            working = runtime.redis
+            runtime.redis = Redis.from_url("redis://127.0.0.1:9")  # a store that cannot be reached, for real
             failing = await client.get(f"/rounds/{round_id}/leaderboard/me", headers=lookup(servers, an))
+        await runtime.redis.aclose()
+        runtime.redis = working
     assert len(answered_by_lane) == 4
     assert (missing.status_code, missing.json()["error"]["code"]) == (401, "not_logged_in")
     assert (bad.status_code, bad.json()["error"]["code"]) == (401, "token_invalid")

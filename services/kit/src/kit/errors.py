@@ -10,6 +10,8 @@ import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kit.logs import log
@@ -81,7 +83,7 @@ async def _http(_: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unavailable(_: Request, exc: Exception) -> JSONResponse:
-    log.warning("database unavailable", error=repr(exc))
+    log.warning("a store is unavailable", error=repr(exc))
     return JSONResponse(body("busy", "Hệ thống đang bận, vui lòng thử lại sau ít giây."), 503,
                         headers={"Retry-After": "2"})
 
@@ -90,6 +92,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Problem, _problem)
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(StarletteHTTPException, _http)
+    # redis-py's connection errors are its own classes, not the built-in ConnectionError: without them a Valkey
+    # outage answered 500 (found with a real unreachable Valkey behind scoring's lookup).
     for exc_type in (asyncpg.PostgresConnectionError, asyncpg.TooManyConnectionsError,
-                     asyncpg.InterfaceError, ConnectionError, TimeoutError):
+                     asyncpg.InterfaceError, ConnectionError, TimeoutError, RedisConnectionError, RedisTimeoutError):
         app.add_exception_handler(exc_type, _unavailable)
