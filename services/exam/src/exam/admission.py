@@ -29,6 +29,7 @@ from prometheus_client import Counter
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kit.errors import body
+from kit.lane import path_id
 
 REFUSED = Counter("exam_submissions_refused_total", "Submissions refused with 503 while the process was full")
 
@@ -38,10 +39,7 @@ _SUBMISSION = re.compile(r"/attempts/([^/]+)/submission")
 
 def submitted_attempt(scope: Scope) -> str | None:
     """The attempt id of POST /attempts/{id}/submission; None for any other request."""
-    if scope["type"] != "http" or scope["method"] != "POST":
-        return None
-    matched = _SUBMISSION.fullmatch(scope["path"])
-    return matched.group(1) if matched else None
+    return path_id(scope, "POST", _SUBMISSION)
 
 
 class RetryAfter:

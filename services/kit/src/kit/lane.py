@@ -6,6 +6,7 @@ malformed body, any failure) to the FastAPI route behind it, which answers error
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from starlette.types import Scope, Send
@@ -17,6 +18,14 @@ from kit.auth import bearer_token
 class _Route:
     """What the metrics middleware reads to label a request by its route template."""
     path: str
+
+
+def path_id(scope: Scope, method: str, path: re.Pattern[str]) -> str | None:
+    """The id `path` captures from a request with this method; None for any other request."""
+    if scope["type"] != "http" or scope["method"] != method:
+        return None
+    matched = path.fullmatch(scope["path"])
+    return matched.group(1) if matched else None
 
 
 def bearer(scope: Scope) -> str | None:

@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kit.auth import TokenVerifier
 from kit.errors import Problem
-from kit.lane import answer_json, bearer
+from kit.lane import answer_json, bearer, path_id
 from kit.runtime import Runtime
 from scoring import queries
 
@@ -26,10 +26,7 @@ _MY_PLACE = re.compile(r"/rounds/([^/]+)/leaderboard/me")
 
 def looked_up_round(scope: Scope) -> str | None:
     """The round id of GET /rounds/{id}/leaderboard/me; None for any other request."""
-    if scope["type"] != "http" or scope["method"] != "GET":
-        return None
-    matched = _MY_PLACE.fullmatch(scope["path"])
-    return matched.group(1) if matched else None
+    return path_id(scope, "GET", _MY_PLACE)
 
 
 class PlaceLane:
