@@ -146,3 +146,40 @@ async def test_the_pending_list_starts_from_what_was_unpublished(database_url: s
             "SELECT key FROM outbox JOIN outbox_pending USING (id) ORDER BY id")] == ["p-1", "p-3", "p-5"]
     finally:
         await created.close()
+
+
+async def test_the_relay_reads_only_the_events_it_publishes_however_many_are_kept(database_url: str,
+                                                                                  servers: Servers) -> None:
+    """Published events stay in the outbox for the replay window (a hundred thousand after a busy minute). The relay
+    must look up the events it publishes and read no others: its statement, planned while the outbox was nearly
+    empty, once read every event kept for each batch it published."""
+    created = await db.create_pool(database_url, 1)  # one connection: the relay's plans are kept on it
+    settings = ServiceSettings(database_url="unused", kafka_bootstrap_servers=servers.broker.bootstrap_servers)
+    producer = new_producer(settings)
+    await producer.start()
+    try:
+        await db.migrate(created, ["kit"])
+        relay = OutboxRelay(created, settings, producer, "test")
+        for n in range(8):  # past the executions after which PostgreSQL keeps a statement's plan
+            await add_events(created, range(n, n + 1))
+            assert await relay.publish_batch() == 1
+        async with created.acquire() as conn:
+            await outbox.copy_many(conn, [(RESULTS.name, f"p-{n}", b"{}") for n in range(50_000)])
+            await conn.execute("DELETE FROM outbox_pending")  # kept as if published
+        await add_events(created, range(100, 103))
+        before = await outbox_rows_read(created)
+        assert await relay.publish_batch() == 3
+        assert await outbox_rows_read(created) - before < 100
+    finally:
+        await producer.stop()
+        await created.close()
+
+
+async def outbox_rows_read(pool: asyncpg.Pool) -> int:
+    """Rows of the outbox read so far, by scans and through its index, as PostgreSQL's statistics count them."""
+    async with pool.acquire() as conn:
+        # The counts reach the statistics when a transaction ends, here at once rather than up to a second later.
+        await conn.execute("SELECT pg_stat_force_next_flush()")
+        await conn.execute("SELECT pg_stat_clear_snapshot()")
+        return await conn.fetchval("SELECT seq_tup_read + coalesce(idx_tup_fetch, 0) FROM pg_stat_user_tables"
+                                   " WHERE relname = 'outbox'")

@@ -98,10 +98,15 @@ class OutboxRelay:
     async def publish_batch(self) -> int:
         async with self._pool.acquire() as conn, conn.transaction():
             # Locked in the narrow table: other relays of the same database (instances of one service) skip
-            # these ids, and a failure before the commit leaves them listed.
+            # these ids, and a failure before the commit leaves them listed. Each id's event is looked up on its
+            # own, in a plan made for the outbox as it is now: joined in one step, or in a plan kept from when the
+            # outbox was nearly empty, the planner read every event kept for the replay window, for each batch
+            # (52 ms for 430 events out of 100,000 kept, against 1.8 ms).
+            await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
             rows = await conn.fetch(
-                "SELECT o.id, o.topic, o.key, o.value FROM outbox_pending p JOIN outbox o ON o.id = p.id"
-                " ORDER BY p.id LIMIT $1 FOR UPDATE OF p SKIP LOCKED",
+                "SELECT b.id, o.topic, o.key, o.value"
+                " FROM (SELECT id FROM outbox_pending ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) b,"
+                " LATERAL (SELECT topic, key, value FROM outbox WHERE outbox.id = b.id LIMIT 1) o ORDER BY b.id",
                 BATCH_SIZE,
             )
             if not rows:
