@@ -71,5 +71,6 @@ def register(runtime: Runtime) -> None:
     runtime.subscribe(UNITS, on_units)
     runtime.subscribe(ROUNDS, on_rounds, after_commit=rebuild_boards)
     # Under a backlog, bigger batches spread each batch's round trips (offsets, the rounds, the standings, the
-    # board) over more attempts: 1,000 drained about 5% faster than 500. Kept under the young GC threshold.
+    # board) over more attempts: timed in one draining process, 160 ms a batch of 1,000 against 102 ms a batch
+    # of 500 (0.16 against 0.20 ms an attempt). Kept under the young GC threshold (see __main__).
     runtime.subscribe(ATTEMPTS, on_attempts, after_commit=refresh_boards, max_records=ATTEMPTS_BATCH)
