@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,7 +20,7 @@ from kit import db
 from kit.consumer import BatchConsumer
 from kit.kafka import ensure_topics
 from kit.settings import ServiceSettings
-from scoring import consumers, leaderboard
+from scoring import consumers, finals, leaderboard
 from tests.conftest import Servers
 from tests.factories import random_id
 
@@ -63,8 +64,10 @@ async def scoring(servers: Servers, database_url: str) -> AsyncIterator[Scoring]
             for e in envelopes:
                 await leaderboard.rebuild(redis, conn, e.payload["round_id"])
 
+    # Attempts as the service subscribes them: no event id recorded, the attempt id alone keeps them once.
     yield Scoring(pool, redis,
-                  BatchConsumer(pool, producer, ATTEMPTS.name, ATTEMPTS.dead_letter, consumers.on_attempts, refresh),
+                  BatchConsumer(pool, producer, ATTEMPTS.name, ATTEMPTS.dead_letter, consumers.on_attempts, refresh,
+                                record_consumed=False),
                   BatchConsumer(pool, producer, ROUNDS.name, ROUNDS.dead_letter, consumers.on_rounds, rebuild))
     await producer.stop()
     await redis.aclose()
@@ -128,6 +131,26 @@ async def test_the_best_attempt_counts_and_redelivery_changes_nothing(scoring: S
     assert sorted(e["attempt_id"] for e in scored) == sorted(e.payload["attempt_id"] for e in sent)
     # Equal scores: the shorter time ranks first on the live board.
     assert await leaderboard.top(scoring.redis, round_id, 0, 10) == ["p-binh", "p-an"]
+
+
+async def test_a_copy_of_an_attempt_after_the_final_ranking_does_not_rank_the_round_again(scoring: Scoring) -> None:
+    round_id = random_id("r", "final")
+    await scoring.rounds.handle(records(round_published(round_id)))
+    kept = submitted(round_id, "p-chi", {"q1": [0]}, 9000)
+    await scoring.attempts.handle(records(kept))
+    async with scoring.pool.acquire() as conn:
+        await finals.finalise(conn, round_id)
+    ranked_at = await scoring.pool.fetchval("SELECT finalised_at FROM rounds WHERE id = $1", round_id)
+    assert ranked_at is not None
+    copy = kept.model_copy(update={"event_id": uuid.uuid4()})  # the same attempt under another event id
+    await scoring.attempts.handle(records(kept, copy))  # the first redelivered, and the copy
+    assert await scoring.pool.fetchval("SELECT finalised_at FROM rounds WHERE id = $1", round_id) == ranked_at
+    assert await scoring.pool.fetchval("SELECT count(*) FROM processed_events WHERE event_id = ANY($1)",
+                                       [kept.event_id, copy.event_id]) == 0
+    assert len(await scored_events(scoring.pool)) == 1
+    # A late attempt (a server close after the ranking) is kept, and the round is ranked again.
+    await scoring.attempts.handle(records(submitted(round_id, "p-dung", {"q2": [2]}, 7000)))
+    assert await scoring.pool.fetchval("SELECT finalised_at FROM rounds WHERE id = $1", round_id) is None
 
 
 async def test_partial_answers_to_a_multiple_choice_question_are_wrong(scoring: Scoring) -> None:

@@ -4,6 +4,8 @@ A service hands in `apply(conn, envelopes)`, run inside one database transaction
 the record of which events were consumed, and optionally `after_commit(envelopes)` for derived
 state outside the database (for example Redis). The subscriber's offsets are committed by
 FastStream only after this returns (ack policy NACK_ON_ERROR); an exception rewinds the batch.
+An `apply` that keeps its effect under a key of its own (an attempt under its attempt id) is
+idempotent by itself, and may go without the record of consumed events (`record_consumed=False`).
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ RETRY_PAUSE_S = 1.0
 
 class BatchConsumer:
     def __init__(self, pool: asyncpg.Pool, producer: AIOKafkaProducer, topic: str, dead_letter_topic: str,
-                 apply: Apply, after_commit: AfterCommit | None = None, sensitive: bool = False):
+                 apply: Apply, after_commit: AfterCommit | None = None, sensitive: bool = False,
+                 record_consumed: bool = True):
         self._pool = pool
         self._producer = producer
         self._topic = topic
@@ -43,6 +46,7 @@ class BatchConsumer:
         self._apply = apply
         self._after_commit = after_commit
         self._sensitive = sensitive
+        self._record_consumed = record_consumed
 
     async def handle(self, records: Sequence[ConsumerRecord[Any, Any]]) -> None:
         started = time.perf_counter()
@@ -75,7 +79,7 @@ class BatchConsumer:
 
     async def _apply_batch(self, envelopes: list[Envelope]) -> None:
         async with self._pool.acquire() as conn, conn.transaction():
-            fresh = await claim(conn, envelopes)
+            fresh = await claim(conn, envelopes) if self._record_consumed else envelopes
             if fresh:
                 await self._apply(conn, fresh)
         metrics.EVENTS_CONSUMED.labels(self._topic, "applied").inc(len(fresh))

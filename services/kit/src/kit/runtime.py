@@ -82,8 +82,11 @@ class Runtime:
         return app
 
     def subscribe(self, topic: Topic, apply: Apply, after_commit: AfterCommit | None = None,
-                  max_records: int = 500) -> None:
-        """Consume a topic in this service's consumer group, in batches, committing after the effect."""
+                  max_records: int = 500, record_consumed: bool = True) -> None:
+        """Consume a topic in this service's consumer group, in batches, committing after the effect.
+
+        With `record_consumed=False` no event id is recorded as consumed: for an `apply` that is
+        idempotent by itself, whose effect is keyed by an id of its own (see kit.consumer)."""
 
         listener = ReadFromCommitted()
         subscriber = self.broker.subscriber(
@@ -98,7 +101,7 @@ class Runtime:
         async def on_batch(msg: KafkaMessage) -> None:
             records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
             consumer = BatchConsumer(self.pool, self.producer, topic.name, topic.dead_letter, apply, after_commit,
-                                     sensitive=topic.sensitive)
+                                     sensitive=topic.sensitive, record_consumed=record_consumed)
             await consumer.handle(records)
             # An effect that wrote to the outbox is published at once rather than at the next poll.
             self.wake_relay()

@@ -73,4 +73,8 @@ def register(runtime: Runtime) -> None:
     # Under a backlog, bigger batches spread each batch's round trips (offsets, the rounds, the standings, the
     # board) over more attempts: timed in one draining process, 160 ms a batch of 1,000 against 102 ms a batch
     # of 500 (0.16 against 0.20 ms an attempt). Kept under the young GC threshold (see __main__).
-    runtime.subscribe(ATTEMPTS, on_attempts, after_commit=refresh_boards, max_records=ATTEMPTS_BATCH)
+    # Attempts are kept under their attempt id, and a copy of one kept already changes nothing
+    # (results.record_attempts): recording every event id as consumed too was a second insert per attempt, and a
+    # table that only grew.
+    runtime.subscribe(ATTEMPTS, on_attempts, after_commit=refresh_boards, max_records=ATTEMPTS_BATCH,
+                      record_consumed=False)

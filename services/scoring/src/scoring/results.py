@@ -138,8 +138,10 @@ async def record_attempts(conn: asyncpg.Connection, events: list[AttemptSubmitte
     kept = {r["attempt_id"] for r in await conn.fetch(_INSERT, *_columns(rows, 14))}
     await _scored(conn, rounds, [(a, correct[a.attempt_id]) for a in attempts
                                  if a.attempt_id in kept and a.attempt_id in correct])
-    # An attempt after a round's final ranking (a late server close) means ranking it again.
-    ranked = [r["id"] for r in rounds.values() if r["finalised_at"] is not None]
+    # An attempt kept after a round's final ranking (a late server close) means ranking it again; a copy of one
+    # kept before does not.
+    ranked = list({a.round_id for a in attempts
+                   if a.attempt_id in kept and a.round_id in rounds and rounds[a.round_id]["finalised_at"] is not None})
     if ranked:
         await conn.execute("UPDATE rounds SET finalised_at = NULL WHERE id = ANY($1)", ranked)
 
