@@ -45,7 +45,7 @@ SERVICES = tuple(SETTINGS)
 WITH_DATABASE = ("registration", "exam", "scoring", "notify")
 WITH_BROKER = ("registration", "exam", "scoring", "notify")
 CHECKS_TOKENS = ("registration", "exam", "scoring", "notify")
-SCALABLE = ("exam", "scoring")
+SCALABLE = ("exam", "scoring", "scoring-reader")
 # exam's database is on a PostgreSQL server of its own; the others share one.
 DATABASE_SERVER = {"registration": "postgres", "exam": "postgres-exam", "scoring": "postgres", "notify": "postgres"}
 PARTITIONS = 12
@@ -261,10 +261,26 @@ def test_service_settings_load_with_production_values(name: str, settings_of: Se
         assert str(settings.jwt_private_key_file).startswith("/run/secrets/")
     if name == "scoring":
         assert urlsplit(settings.redis_url).hostname == "redis"
+    if name == "scoring":
+        assert settings.consume is True, "the scoring replicas drain the topics"
     if name == "gateway":
-        for upstream in WITH_DATABASE:
+        # Scoring's HTTP goes to its readers, which never grade a batch in the event loop that answers.
+        upstreams = {service: "scoring-reader" if service == "scoring" else service for service in WITH_DATABASE}
+        for upstream, host in upstreams.items():
             url = urlsplit(getattr(settings, f"{upstream}_url"))
-            assert (url.hostname, url.port) == (upstream, exposed_port())
+            assert (url.hostname, url.port) == (host, exposed_port())
+
+
+def test_scoring_readers_serve_http_only_from_scoring_data(settings_of: SettingsOf) -> None:
+    reader, drainer = settings_of("scoring-reader", "scoring"), settings_of("scoring", "scoring")
+    assert installed(services()["scoring-reader"]) == ["scoring"]
+    assert reader.consume is False
+    assert (reader.database_url, reader.redis_url, reader.jwt_public_key_file) == (
+        drainer.database_url, drainer.redis_url, drainer.jwt_public_key_file)
+    waits_for = services()["scoring-reader"]["depends_on"]
+    assert {target for target, rule in waits_for.items() if rule["condition"] == "service_healthy"} == {
+        "postgres", "redis"}, "a reader uses no broker"
+    assert services()["gateway"]["depends_on"]["scoring-reader"]["condition"] == "service_healthy"
 
 
 def test_seed_demo_runs_both_seeds_against_the_right_databases(settings_of: SettingsOf) -> None:
@@ -462,7 +478,7 @@ def test_prometheus_scrapes_every_service() -> None:
         for dns in job.get("dns_sd_configs", []):
             for host in dns["names"]:
                 scraped[host] = f"{dns['port']}{path}"
-    for name in SERVICES:
+    for name in (*SERVICES, "scoring-reader"):
         assert scraped.get(name) == f"{exposed_port()}/metrics", f"{name} is not scraped on its /metrics"
     rule_files = {PurePosixPath(path).name for path in config["rule_files"]}
     assert rule_files == {"alerts.yml"}
