@@ -7,6 +7,7 @@ exist, a secret that is not mounted, an image with no fixed tag.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -559,3 +560,59 @@ def test_alert_uses_only_real_metrics_and_labels(rule: dict[str, Any]) -> None:
 def test_notify_yields_the_cpu_when_the_host_is_busy() -> None:
     assert services()["notify"]["cpu_shares"] < 1024, "notify's messages can wait for the close; submissions cannot"
     assert all("cpu_shares" not in services()[name] for name in ("exam", "scoring"))
+
+
+# -- Grafana ----------------------------------------------------------------------------------------
+
+GRAFANA = DEPLOY / "grafana"
+
+
+def dashboards() -> list[dict[str, Any]]:
+    return [json.loads(path.read_text(encoding="utf-8")) for path in sorted((GRAFANA / "dashboards").glob("*.json"))]
+
+
+def dashboard_targets() -> list[tuple[str, str]]:
+    return [(f"{board['title']}: {panel['title']}", target["expr"])
+            for board in dashboards() for panel in board["panels"] for target in panel["targets"]]
+
+
+def test_grafana_runs_in_the_monitoring_profile_with_the_repository_files() -> None:
+    grafana = services()["grafana"]
+    assert grafana["profiles"] == ["monitoring"]
+    assert tag_of(grafana["image"]) not in (None, "latest")
+    mounts = {str(volume).split(":")[1]: str(volume).split(":")[0] for volume in grafana["volumes"]}
+    assert (COMPOSE.parent / mounts["/etc/grafana/provisioning"]).resolve() == GRAFANA / "provisioning"
+    provider = yaml.safe_load((GRAFANA / "provisioning" / "dashboards" / "contest.yml").read_text(encoding="utf-8"))
+    path = provider["providers"][0]["options"]["path"]
+    assert (COMPOSE.parent / mounts[path]).resolve() == GRAFANA / "dashboards"
+    assert [resolve(str(port)) for port in grafana["ports"]] == ["127.0.0.1:3000:3000"], "loopback only"
+
+
+def test_grafana_reads_the_stacks_prometheus() -> None:
+    [source] = yaml.safe_load((GRAFANA / "provisioning" / "datasources" / "prometheus.yml").read_text(
+        encoding="utf-8"))["datasources"]
+    url = urlsplit(source["url"])
+    published = resolve(str(services()["prometheus"]["ports"][0])).rsplit(":", 1)[1]
+    assert (source["type"], url.hostname, str(url.port)) == ("prometheus", "prometheus", published)
+    for board in dashboards():
+        for panel in board["panels"]:
+            for item in (panel, *panel["targets"]):
+                assert item["datasource"]["uid"] == source["uid"], f"{panel['title']}: another data source"
+
+
+def test_the_dashboard_shows_what_an_operator_watches_in_a_rush() -> None:
+    used = {name for _, expr in dashboard_targets() for name, _ in selectors(expr)}
+    assert {"http_requests_total", "http_request_duration_seconds_bucket", "events_consumed_total",
+            "consumer_batch_seconds_bucket", "dead_letters_total", "outbox_published_total", "up"} <= used
+    routes = " ".join(expr for _, expr in dashboard_targets())
+    assert "/attempts/{attempt_id}/submission" in routes and "/rounds/{round_id}/leaderboard/me" in routes
+
+
+@pytest.mark.parametrize(("panel", "expr"), dashboard_targets(), ids=lambda value: str(value)[:60])
+def test_dashboard_queries_use_only_real_metrics_and_labels(panel: str, expr: str) -> None:
+    parsed = selectors(expr)
+    assert parsed, f"{panel}: no metric in the query"
+    for name, labels in parsed:
+        assert name in known_series(), f"{panel}: {name} is not a metric of kit.metrics"
+        unknown = labels - known_series()[name]
+        assert not unknown, f"{panel}: {name} has no label {sorted(unknown)}"
