@@ -535,6 +535,16 @@ def test_selector_parser() -> None:
     assert {"http_request_duration_seconds_bucket", "dead_letters_total", "service_up"} <= set(known_series())
 
 
+def assert_real_series(where: str, expr: str) -> None:
+    """Every series a PromQL expression selects is one kit.metrics registers, matched on labels it has."""
+    parsed = selectors(expr)
+    assert parsed, f"{where}: no metric in the expression"
+    for name, labels in parsed:
+        assert name in known_series(), f"{where}: {name} is not a metric of kit.metrics"
+        unknown = labels - known_series()[name]
+        assert not unknown, f"{where}: {name} has no label {sorted(unknown)}"
+
+
 def alert_rules() -> list[dict[str, Any]]:
     return [rule for group in load_prometheus("alerts.yml")["groups"] for rule in group["rules"]]
 
@@ -549,12 +559,7 @@ def test_alerts_cover_what_matters() -> None:
 def test_alert_uses_only_real_metrics_and_labels(rule: dict[str, Any]) -> None:
     assert rule["labels"]["severity"] in ("warning", "critical")
     assert rule["annotations"]["summary"]
-    parsed = selectors(rule["expr"])
-    assert parsed, "no metric in the expression"
-    for name, labels in parsed:
-        assert name in known_series(), f"{rule['alert']}: {name} is not a metric of kit.metrics"
-        unknown = labels - known_series()[name]
-        assert not unknown, f"{rule['alert']}: {name} has no label {sorted(unknown)}"
+    assert_real_series(rule["alert"], rule["expr"])
 
 
 def test_notify_yields_the_cpu_when_the_host_is_busy() -> None:
@@ -610,9 +615,4 @@ def test_the_dashboard_shows_what_an_operator_watches_in_a_rush() -> None:
 
 @pytest.mark.parametrize(("panel", "expr"), dashboard_targets(), ids=lambda value: str(value)[:60])
 def test_dashboard_queries_use_only_real_metrics_and_labels(panel: str, expr: str) -> None:
-    parsed = selectors(expr)
-    assert parsed, f"{panel}: no metric in the query"
-    for name, labels in parsed:
-        assert name in known_series(), f"{panel}: {name} is not a metric of kit.metrics"
-        unknown = labels - known_series()[name]
-        assert not unknown, f"{panel}: {name} has no label {sorted(unknown)}"
+    assert_real_series(panel, expr)
