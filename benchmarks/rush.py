@@ -436,6 +436,9 @@ class Phase:
     freshness: list[float] = field(default_factory=list)
     unseen: int = 0  # sampled acknowledgements whose score never reached the board in time
     cpu: dict[str, float] = field(default_factory=dict)
+    # How late the driver itself put each request on its way (its timer, on the same cores as the platform): a part
+    # of every latency above that is the driver's, not the service's.
+    lateness: list[float] = field(default_factory=list)
 
     @property
     def rate(self) -> float:
@@ -582,6 +585,7 @@ async def drive(stack: RushStack, plan: list[tuple[float, Attempt]], phase: Phas
             if delay > 0:
                 await asyncio.sleep(delay)
             queues[index % len(ports)].put_nowait((due, attempt, due))
+            phase.lateness.append(time.perf_counter() - due)
         if plan:
             last_due = plan[-1][0]
             await asyncio.wait_for(finished.wait(), max(1.0, last_due - time.perf_counter()) + 3 * timeout_s + 60)
@@ -711,6 +715,10 @@ def report_phase(table: Table, phase: Phase, timeout_s: float, baselines: Baseli
     table.add("latency p50 / p95 / p99", " / ".join(ms(phase.latency(p)) for p in (50, 95, 99)),
               f"of the accepted, from the scheduled time; p99 over every scheduled request "
               f"{fmt_s(phase.tail(99))}")
+    table.add("the driver's own lateness p50 / p99 / max", " / ".join(ms(percentile(phase.lateness, p))
+                                                                       for p in (50, 99, 100)),
+              "how late this process put requests on their way (its timer, on the same cores): part of the latency "
+              "above is the driver's")
     table.add("errors by status", phase.errors(), f"client timeout {timeout_s:g} s; {phase.bad_receipts} 200s "
               "without a receipt")
     refused = (f"{phase.told_to_retry:,} told to retry ({phase.retry_without_time:,} without Retry-After); "
