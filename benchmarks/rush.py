@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import gc
 import json
 import math
 import os
@@ -58,6 +57,7 @@ from benchmarks.common import (
     Connection,
     Table,
     closed_loop,
+    collector_paused,
     log_levels,
     machine_line,
     ms,
@@ -582,24 +582,18 @@ async def drive(stack: RushStack, plan: list[tuple[float, Attempt]], phase: Phas
             done()
 
     senders = [asyncio.create_task(sender(c, queues[i % len(ports)])) for i, c in enumerate(pool)]
-    # No garbage collection while driving: a full one over the 50,000 prepared participants and attempts took
-    # 227 ms, and made every request due meanwhile that late (the driver's lateness, p99 178 ms). What is there
-    # now is kept out of later collections; what the phase leaves is collected after it.
-    gc.collect()
-    gc.freeze()
-    gc.disable()
     try:
-        for index, (due, attempt) in enumerate(plan):
-            delay = due - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            queues[index % len(ports)].put_nowait((due, attempt, due))
-            phase.lateness.append(time.perf_counter() - due)
-        if plan:
-            last_due = plan[-1][0]
-            await asyncio.wait_for(finished.wait(), max(1.0, last_due - time.perf_counter()) + 3 * timeout_s + 60)
+        with collector_paused():
+            for index, (due, attempt) in enumerate(plan):
+                delay = due - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                queues[index % len(ports)].put_nowait((due, attempt, due))
+                phase.lateness.append(time.perf_counter() - due)
+            if plan:
+                last_due = plan[-1][0]
+                await asyncio.wait_for(finished.wait(), max(1.0, last_due - time.perf_counter()) + 3 * timeout_s + 60)
     finally:
-        gc.enable()
         for task in senders:
             task.cancel()
         await asyncio.gather(*senders, return_exceptions=True)

@@ -65,6 +65,7 @@ from benchmarks.common import (
     ServiceStack,
     Table,
     closed_loop,
+    collector_paused,
     drain_outbox,
     log_levels,
     ms,
@@ -227,7 +228,8 @@ async def open_loop(stack: ExamStack, request_for: Callable[[int], bytes | None]
 
     senders = [asyncio.create_task(sender(conn, queues[i % ports])) for i, conn in enumerate(pool)]
     try:
-        await asyncio.wait_for(schedule(), limit_s)
+        with collector_paused():
+            await asyncio.wait_for(schedule(), limit_s)
     except TimeoutError:
         load.stopped_early = True
     finally:
