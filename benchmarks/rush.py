@@ -439,8 +439,8 @@ class Phase:
     freshness: list[float] = field(default_factory=list)
     unseen: int = 0  # sampled acknowledgements whose score never reached the board in time
     cpu: dict[str, float] = field(default_factory=dict)
-    # How late the driver itself put each request on its way (its timer, on the same cores as the platform): a part
-    # of every latency above that is the driver's, not the service's.
+    # How late the driver itself put each request on its way (its timer, on the same cores as the platform): the part
+    # of each latency in `latencies` that is the driver's, not the service's.
     lateness: list[float] = field(default_factory=list)
 
     @property
