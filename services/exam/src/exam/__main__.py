@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import sys
 
 # At the deadline rush every submission leaves a few hundred short-lived objects (the request, its
@@ -23,9 +22,7 @@ def main() -> None:
     from exam.settings import ExamSettings
     from kit.serve import run
 
-    gc.set_threshold(*GC_THRESHOLDS)
-    gc.freeze()
-    run(create_app, ExamSettings())  # type: ignore[arg-type]
+    run(create_app, ExamSettings(), GC_THRESHOLDS)  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Callable
 
@@ -10,11 +11,21 @@ from fastapi import FastAPI
 
 from kit.settings import ServiceSettings
 
+# Python's defaults. A service whose requests or batches keep many objects alive at once sets its own
+# (its __main__ says why): with these, such objects reach the oldest generation, and its collections
+# look at every object the process holds.
+PYTHON_GC_THRESHOLDS = (700, 10, 10)
 
-def run(create_app: Callable[[ServiceSettings], FastAPI], settings: ServiceSettings) -> None:
+
+def run(create_app: Callable[[ServiceSettings], FastAPI], settings: ServiceSettings,
+        gc_thresholds: tuple[int, int, int] = PYTHON_GC_THRESHOLDS) -> None:
     if settings.cpu_nice:
         # Only ever lower: raising a priority needs a capability that containers drop.
         os.nice(settings.cpu_nice)
     app = create_app(settings)
+    gc.set_threshold(*gc_thresholds)
+    # The objects of start-up (modules, the app, its routes and models) live as long as the process:
+    # no collection needs to look at them again.
+    gc.freeze()
     uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False,
                 timeout_graceful_shutdown=10)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gc
-
 # Draining a backlog allocates many objects per batch (events, their models, rows) that live as long as the
 # batch: with the default thresholds they outlive the young generations, and full collections of the whole heap
 # took well over half of the service's CPU (measured with benchmarks.scoring). Young collections run less often,
@@ -19,9 +17,7 @@ def main() -> None:
     from scoring.app import create_app
     from scoring.settings import ScoringSettings
 
-    gc.set_threshold(*GC_THRESHOLDS)
-    gc.freeze()
-    run(create_app, ScoringSettings())  # type: ignore[arg-type]
+    run(create_app, ScoringSettings(), GC_THRESHOLDS)  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":
