@@ -13,7 +13,7 @@ class ExamSettings(ServiceSettings):
     submission_grace_s: int = Field(60, description="Submissions are accepted this long after the deadline")
     sweep_every_s: float = Field(2.0, description="How often expired attempts are closed by the server")
     submissions_in_flight_max: int = Field(
-        256, ge=1, description="Submissions one process works on at once; more are refused with 503 and Retry-After")
+        512, ge=1, description="Submissions one process works on at once; more are refused with 503 and Retry-After")
     busy_retry_after_s: int = Field(1, ge=1, description="Shortest Retry-After given with a refused submission")
     busy_retry_after_max_s: int = Field(
         20, ge=1, description="Longest Retry-After: the spread of retries grows up to it while refusals outnumber"
