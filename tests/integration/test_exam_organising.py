@@ -313,3 +313,20 @@ async def test_the_demo_contest_takes_new_rounds_and_bank_versions(exam: Exam) -
     again = await exam.client.post(f"/contests/{demo.CONTEST_ID}/banks", headers=organiser,
                                    files={"file": ("bank.xlsx", good_bank(), XLSX)})
     assert again.status_code == 201 and again.json()["version"] == 2
+
+
+async def test_the_demo_gets_its_next_weekly_round_once_every_official_round_has_closed(exam: Exam) -> None:
+    from exam import demo
+
+    async with exam.pool.acquire() as conn:
+        assert await demo.seed_contest(conn, NOW)
+        assert await demo.open_next_round(conn, NOW) is None, "the first week's round is still open"
+        # The demo's data kept for more than a week: every official round has closed.
+        later = NOW + timedelta(days=8)
+        assert await demo.open_next_round(conn, later) == f"{demo.CONTEST_ID}-tuan-2"
+        assert await demo.open_next_round(conn, later) is None, "one new round, not one per start"
+    added = await exam.db.fetchrow("SELECT * FROM rounds WHERE id = $1", f"{demo.CONTEST_ID}-tuan-2")
+    assert added["kind"] == "official" and added["published_at"] is not None
+    assert added["opens_at"] < later < added["closes_at"]
+    published = [e for e in await exam.events("RoundPublished") if e["round_id"] == added["id"]]
+    assert len(published) == 1 and len(published[0]["answer_key"]) == len(demo.demo_questions())

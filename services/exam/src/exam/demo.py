@@ -1,6 +1,8 @@
 """Seed the demo contest: a 2024-style contest on digital transformation and administrative reform.
 
-Idempotent: a contest that exists is left as it is, so data survives between runs.
+Idempotent: a contest that exists is left as it is, so data survives between runs; only when its
+official rounds have all closed (the demo's data was kept for more than a week) is the next weekly
+round added, so that the demo always has a round to take.
 """
 
 from __future__ import annotations
@@ -59,16 +61,45 @@ async def seed_contest(conn: asyncpg.Connection, at: datetime) -> bool:
     return True
 
 
-async def seed(settings: ExamSettings) -> bool:
+async def open_next_round(conn: asyncpg.Connection, at: datetime) -> str | None:
+    """Add and publish the next weekly round when no official round is open or to come; its id, or None."""
+    async with conn.transaction():
+        # Serialises two launchers on one database, so a week gets one round, not two.
+        await conn.execute("SELECT 1 FROM contests WHERE id = $1 FOR UPDATE", CONTEST_ID)
+        latest = await conn.fetchrow(
+            "SELECT max(position) AS position, max(closes_at) FILTER (WHERE kind = 'official') AS closes_at,"
+            " count(*) FILTER (WHERE kind = 'official') AS official FROM rounds WHERE contest_id = $1", CONTEST_ID)
+        if latest["position"] is None or (latest["closes_at"] is not None and latest["closes_at"] > at):
+            return None
+        week = latest["official"] + 1
+        while await conn.fetchval("SELECT 1 FROM rounds WHERE id = $1", f"{CONTEST_ID}-tuan-{week}"):
+            week += 1  # an organiser named a round this way already
+        bank = await conn.fetchval("SELECT max(version) FROM bank_versions WHERE contest_id = $1", CONTEST_ID)
+        round_id = f"{CONTEST_ID}-tuan-{week}"
+        await conn.execute(
+            "INSERT INTO rounds (id, contest_id, position, title, kind, opens_at, closes_at,"
+            " questions_per_attempt, time_limit_s, attempts_allowed, bank_version)"
+            " VALUES ($1, $2, $3, $4, 'official', $5, $6, 20, 900, 3, $7)",
+            round_id, CONTEST_ID, latest["position"] + 1, f"Vòng {week} (tuần {week})",
+            at - timedelta(hours=1), at + timedelta(days=7), bank or 1)
+        await contests.publish_round(conn, round_id)
+    return round_id
+
+
+async def seed(settings: ExamSettings) -> str:
+    """What the launcher prints: the demo contest created, kept, or given its next round."""
     pool = await db.create_pool(settings.database_url, 2)
     try:
         await db.migrate(pool, ["kit", "exam"])
         async with pool.acquire() as conn:
-            return await seed_contest(conn, datetime.now(UTC))
+            at = datetime.now(UTC)
+            if await seed_contest(conn, at):
+                return "demo contest created"
+            added = await open_next_round(conn, at)
+            return f"demo contest already in place; round {added} added" if added else "demo contest already in place"
     finally:
         await pool.close()
 
 
 def main() -> None:
-    created = asyncio.run(seed(ExamSettings()))
-    print(f"exam: demo contest {'created' if created else 'already in place'}")
+    print(f"exam: {asyncio.run(seed(ExamSettings()))}")
