@@ -266,6 +266,13 @@ async def test_changed_rules_award_again_and_grade_units_by_score(scoring: Scori
     assert (lines["BP-STTTT"]["average_score"], lines["BP-STTTT"]["band"]) == (91.67, "Trung bình")
     assert (lines["BP-STP"]["average_score"], lines["BP-STP"]["band"]) == (50.0, "Yếu")
     assert figures["band_metric"] == "average_score"
+    # Another contest's organiser sees none of this contest's figures, nor all contests' together.
+    elsewhere = scoring.token("org-khac", Grant("organiser", contest="c-khac"))
+    for params in ({"contest_id": scoring.contest}, {"round_id": week_1}, {}):
+        refused = await scoring.client.get("/units/BP/statistics", params=params, headers=elsewhere)
+        assert refused.status_code == 403, params
+    assert (await scoring.client.get("/units/BP/statistics", params={"contest_id": "c-khac"},
+                                     headers=elsewhere)).status_code == 200
 
 
 async def test_the_sweep_computes_only_what_changed(scoring: Scoring) -> None:

@@ -34,14 +34,18 @@ _ATTEMPTS = f"""
 
 async def unit_statistics(conn: asyncpg.Connection, viewer: Principal, unit_code: str,
                           round_id: str | None, contest_id: str | None = None) -> dict[str, object]:
-    """The unit's figures and each direct child's, for the unit's coordinators, organisers, operators.
+    """The unit's figures and each direct child's, for its coordinators, the contest's organisers, operators.
 
     With a contest (the round's, or `contest_id`: then only that contest's rounds count), each line
     also gets its band by the contest's award rules."""
     unit = await conn.fetchrow("SELECT code, name, headcount, path FROM units WHERE code = $1", unit_code)
     if unit is None:
         raise Problem(404, "unit_not_found", "Không tìm thấy đơn vị.")
-    if not viewer.may_see_unit(list(unit["path"])):
+    graded_by = contest_id
+    if graded_by is None and round_id is not None:
+        graded_by = await conn.fetchval("SELECT contest_id FROM rounds WHERE id = $1", round_id)
+    # A unit's coordinators see every contest's figures for it; an organiser only their own contest's.
+    if not (viewer.coordinates(list(unit["path"])) or (graded_by is not None and viewer.organises(graded_by))):
         raise FORBIDDEN
     children = await conn.fetch("SELECT code, name, headcount FROM units WHERE parent_code = $1 ORDER BY code",
                                 unit_code)
@@ -49,9 +53,6 @@ async def unit_statistics(conn: asyncpg.Connection, viewer: Principal, unit_code
                  for r in await conn.fetch(_STANDINGS, unit_code, round_id, contest_id)}
     attempts = {("*" if r["whole"] else r["child"]): r["attempts"]
                 for r in await conn.fetch(_ATTEMPTS, unit_code, round_id, contest_id)}
-    graded_by = contest_id
-    if graded_by is None and round_id is not None:
-        graded_by = await conn.fetchval("SELECT contest_id FROM rounds WHERE id = $1", round_id)
     bands = None if graded_by is None else (await award_rules.load(conn, graded_by)).bands
     return {
         "round_id": round_id,
