@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from contracts.topics import TOPICS
 from exam.settings import ExamSettings
 from gateway.settings import GatewaySettings
 from kit.settings import ServiceSettings
@@ -34,3 +35,17 @@ def test_every_setting_is_in_the_configuration_table() -> None:
 def test_ci_runs_the_readme_test_command() -> None:
     ci = (Path(__file__).resolve().parents[2] / ".ci" / "run").read_text()
     assert "python3 dev.py test" in ci
+
+
+def test_the_services_table_says_who_publishes_and_consumes_each_topic_as_the_contracts_do() -> None:
+    table = {}
+    for line in README.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) == 4 and cells[0].startswith("`services/"):
+            service = cells[0].strip("`").removeprefix("services/")
+            table[service] = (set(re.findall(r"`([\w.-]+\.v\d+)`", cells[2])),
+                              set(re.findall(r"`([\w.-]+\.v\d+)`", cells[3])))
+    assert set(table) == {"registration", "exam", "scoring", "notify", "gateway"}
+    for service, (publishes, consumes) in table.items():
+        assert publishes == {t.name for t in TOPICS if t.producer == service}, service
+        assert consumes == {t.name for t in TOPICS if service in t.consumers}, service
