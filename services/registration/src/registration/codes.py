@@ -52,8 +52,8 @@ async def send(conn: asyncpg.Connection, settings: RegistrationSettings, partici
         await outbox.add(conn, VERIFICATION.name, wrap(event, participant_id, "registration"))
 
 
-async def check(conn: asyncpg.Connection, participant_id: str, purpose: str, code: str) -> None:
-    """Use up the live code if it matches; every wrong try counts against it."""
+async def check(conn: asyncpg.Connection, participant_id: str, purpose: str, code: str, use: bool = True) -> None:
+    """Use up the live code if it matches (only check it when not `use`); every wrong try counts against it."""
     async with conn.transaction():
         row = await conn.fetchrow(
             "SELECT id, code_hash, attempts_left FROM one_time_codes WHERE participant_id = $1 AND purpose = $2"
@@ -62,6 +62,8 @@ async def check(conn: asyncpg.Connection, participant_id: str, purpose: str, cod
         if row is None or row["attempts_left"] <= 0:
             raise WRONG
         matches = secrets.compare_digest(row["code_hash"], _digest(participant_id, code.strip()))
+        if matches and not use:
+            return
         # The wrong try is committed before the error is raised, or guessing would cost nothing.
         await conn.execute(
             "UPDATE one_time_codes SET attempts_left = attempts_left - 1,"

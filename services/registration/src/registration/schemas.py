@@ -22,9 +22,13 @@ class RegisterParticipant(BaseModel):
     consent: bool = Field(description="Agrees to the contest's personal-data terms (Nghị định 13/2023/NĐ-CP)")
 
 
+CONSENT = Field(False, description="Needed by a pre-registered person the first time they open a session")
+
+
 class LogIn(BaseModel):
     phone: Phone = Field(min_length=9, max_length=20)
     password: str = Field(min_length=1, max_length=128)
+    consent: bool = CONSENT
 
 
 class RequestCode(BaseModel):
@@ -34,13 +38,14 @@ class RequestCode(BaseModel):
 class LogInWithCode(BaseModel):
     phone: Phone = Field(min_length=9, max_length=20)
     code: str = Field(min_length=4, max_length=10)
-    consent: bool = Field(False, description="Needed at the first log-in of a pre-registered person")
+    consent: bool = CONSENT
 
 
 class ResetPassword(BaseModel):
     phone: Phone = Field(min_length=9, max_length=20)
     code: str = Field(min_length=4, max_length=10)
     new_password: str = Field(min_length=8, max_length=128)
+    consent: bool = CONSENT
 
 
 class RefreshSession(BaseModel):

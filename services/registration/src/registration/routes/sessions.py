@@ -12,6 +12,8 @@ from registration.ratelimits import client_address
 from registration.schemas import LogIn, LogInWithCode, RefreshSession, RequestCode, ResetPassword, Session
 
 router = APIRouter(tags=["sessions"])
+CONSENT_REQUIRED = Problem(422, "consent_required",
+                           "Bạn cần đồng ý với điều khoản xử lý dữ liệu cá nhân để tiếp tục.")
 
 
 async def _limit(runtime: RuntimeDep, request: Request, phone: str, per_phone: str, per_client: str) -> None:
@@ -25,6 +27,10 @@ async def log_in(command: LogIn, request: Request, conn: Conn, runtime: RuntimeD
     s = runtime.settings
     await _limit(runtime, request, command.phone, s.rate_login_per_phone, s.rate_login_per_client)
     row = await participants.authenticate(conn, command.phone, command.password)
+    if row["consented_at"] is None and not command.consent:
+        raise CONSENT_REQUIRED  # after the password check, so it tells a stranger nothing
+    await conn.execute("UPDATE participants SET consented_at = coalesce(consented_at, now()) WHERE id = $1",
+                       row["id"])
     return await sessions.open_session(conn, s, row["id"])
 
 
@@ -64,11 +70,12 @@ async def request_password_reset(command: RequestCode, request: Request, conn: C
 
 @router.post("/password-resets/confirm", response_model=Session)
 async def reset_password(command: ResetPassword, request: Request, conn: Conn, runtime: RuntimeDep) -> Session:
-    row = await _person_with_code(runtime, request, conn, command.phone, command.code, "reset_password")
+    row = await _person_with_code(runtime, request, conn, command.phone, command.code, "reset_password",
+                                  consent=command.consent)
     password_hash = await participants.hash_password(command.new_password)
     async with conn.transaction():
-        await conn.execute("UPDATE participants SET password_hash = $2,"
-                           " phone_verified_at = coalesce(phone_verified_at, now()) WHERE id = $1",
+        await conn.execute("UPDATE participants SET password_hash = $2, phone_verified_at = coalesce("
+                           "phone_verified_at, now()), consented_at = coalesce(consented_at, now()) WHERE id = $1",
                            row["id"], password_hash)
         await sessions.log_out_everywhere(conn, row["id"])
     return await sessions.open_session(conn, runtime.settings, row["id"])
@@ -86,14 +93,17 @@ async def _send_code(runtime: RuntimeDep, request: Request, conn: Conn, phone: s
 
 
 async def _person_with_code(runtime: RuntimeDep, request: Request, conn: Conn, phone: str, code: str, purpose: str,
-                            consent: bool = True) -> asyncpg.Record:
+                            consent: bool) -> asyncpg.Record:
+    """The person the code is for; whoever opens a session this way agrees to the data terms first."""
     s = runtime.settings
     await _limit(runtime, request, phone, s.rate_login_per_phone, s.rate_login_per_client)
     row = await participants.by_phone(conn, phone)
     if row is None:
         raise codes.WRONG
     if row["consented_at"] is None and not consent:
-        # Pre-registered by their unit: the person agrees to the data terms at their first log-in.
-        raise Problem(422, "consent_required", "Bạn cần đồng ý với điều khoản xử lý dữ liệu cá nhân để tiếp tục.")
+        # Pre-registered by their unit. The code is checked but kept, so they can agree and send it again;
+        # only the holder of the right code learns that consent is what is missing.
+        await codes.check(conn, row["id"], purpose, code, use=False)
+        raise CONSENT_REQUIRED
     await codes.check(conn, row["id"], purpose, code)
     return row
