@@ -30,8 +30,9 @@ from kit.auth import Grant, Principal
 from kit.consumer import BatchConsumer
 from registration import tokens
 from registration.units import demo_units, with_paths
-from scoring import consumers, exports, exports_api, finals, ranking, results, statistics
+from scoring import consumers, exports, finals, ranking, results, statistics
 from scoring.app import create_app
+from scoring.routes import downloads
 from scoring.settings import ScoringSettings
 from tests.conftest import Servers, create_database
 from tests.factories import random_id
@@ -160,7 +161,7 @@ async def test_results_download_as_csv_and_xlsx_equal_the_final_ranking(scoring:
     assert f"filename=\"Ket-qua-xep-hang-Tuan-1-{round_id}.csv\"" in answer.headers["content-disposition"]
     assert "filename*=UTF-8''K%E1%BA%BFt%20qu%E1%BA%A3" in answer.headers["content-disposition"]
     table = csv_rows(answer.content)
-    assert table[0] == list(exports_api.RESULT_HEADERS)
+    assert table[0] == list(downloads.RESULT_HEADERS)
     times = [exports.vietnam_time(received[r["participant_id"]]) for r in rows]
     assert [line[8] for line in table[1:]] == times
     as_text = [["" if v is None else str(v) for v in line] for line in expected]
@@ -171,7 +172,7 @@ async def test_results_download_as_csv_and_xlsx_equal_the_final_ranking(scoring:
     assert answer.headers["content-type"] == exports.XLSX
     sheet = openpyxl.load_workbook(io.BytesIO(answer.content)).active
     cells = [list(r) for r in sheet.iter_rows(values_only=True)]
-    header = cells.index(list(exports_api.RESULT_HEADERS))
+    header = cells.index(list(downloads.RESULT_HEADERS))
     assert [c[0] for c in cells[:header] if c[0]] == [
         "Tuần 1", "Kết quả xếp hạng chung cuộc", f"Số người trả lời đúng tất cả các câu hỏi: {truth}",
         cells[3][0]]
@@ -215,7 +216,7 @@ async def test_unit_statistics_download_holds_the_unit_and_its_children(scoring:
     answer = await scoring.client.get(f"/units/BP-DX/statistics.csv?round_id={round_id}", headers=coordinator)
     assert answer.status_code == 200, answer.text
     table = csv_rows(answer.content)
-    assert table[0] == list(exports_api.STATISTICS_HEADERS)
+    assert table[0] == list(downloads.STATISTICS_HEADERS)
     unit, children = figures["unit"], figures["children"]
     assert isinstance(unit, dict) and isinstance(children, list)
     assert table[1][:5] == ["BP-DX", f"{unit['name']} (toàn đơn vị)", str(unit["headcount"]),
@@ -229,7 +230,7 @@ async def test_unit_statistics_download_holds_the_unit_and_its_children(scoring:
     answer = await scoring.client.get(f"/units/BP-DX/statistics.xlsx?round_id={round_id}", headers=coordinator)
     assert answer.status_code == 200, answer.text
     cells = [list(r) for r in openpyxl.load_workbook(io.BytesIO(answer.content)).active.iter_rows(values_only=True)]
-    header = cells.index(list(exports_api.STATISTICS_HEADERS))
+    header = cells.index(list(downloads.STATISTICS_HEADERS))
     assert cells[1][0] == f"Đơn vị: {unit['name']}" and cells[2][0] == "Vòng thi: Tuần 1"
     assert cells[header + 1][:5] == ["BP-DX", f"{unit['name']} (toàn đơn vị)", unit["headcount"],
                                      unit["participants"], unit["attempts"]]
@@ -259,14 +260,14 @@ async def test_a_large_round_is_exported_in_chunks_without_holding_its_rows(scor
                      for i in range(count)])
         await finals.finalise(conn, round_id)
         tracemalloc.start()
-        await conn.fetch(exports_api.RESULTS_SQL, round_id)
+        await conn.fetch(downloads.RESULTS_SQL, round_id)
         _, whole = tracemalloc.get_traced_memory()  # what holding every row at once costs
         tracemalloc.stop()
     assert count >= exports.CHUNK_ROWS * 5, "the test must span several chunks of the cursor"
 
     for extension in ("csv", "xlsx"):
-        rows = exports_api.result_lines(exports.cursor_rows(scoring.pool, exports_api.RESULTS_SQL, round_id))
-        body = exports.response(exports.Report(["Vòng lớn"], exports_api.RESULT_HEADERS, "lon"), rows, extension)
+        rows = downloads.result_lines(exports.cursor_rows(scoring.pool, downloads.RESULTS_SQL, round_id))
+        body = exports.response(exports.Report(["Vòng lớn"], downloads.RESULT_HEADERS, "lon"), rows, extension)
         tracemalloc.start()
         first, lines = b"", 0
         async for part in body.body_iterator:

@@ -12,9 +12,9 @@ from urllib.parse import unquote
 import openpyxl
 import pytest
 
-from gateway.routes import service_for
+from gateway.routes.owners import service_for
 from scoring import exports
-from scoring.exports_api import TIED, separation, statistics_line
+from scoring.routes.downloads import TIED, separation, statistics_line
 
 
 def test_times_are_vietnams_clock() -> None:

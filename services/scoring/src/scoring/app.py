@@ -7,8 +7,9 @@ from starlette.middleware import Middleware
 
 from kit.logs import log
 from kit.runtime import Runtime, periodic
-from scoring import api, awarding, awards_api, consumers, exports_api, finals, leaderboard
+from scoring import awarding, consumers, finals, leaderboard
 from scoring.place_lane import PlaceLane
+from scoring.routes import ROUTERS
 from scoring.settings import ScoringSettings
 
 
@@ -42,7 +43,7 @@ def create_app(settings: ScoringSettings | None = None) -> FastAPI:
         runtime = Runtime("scoring", settings, migrations=["kit", "scoring"], uses_redis=True, has_outbox=True,
                           loops=[restore_boards, periodic(lambda s: s.finalise_every_s, finalise_closed_rounds)])
         consumers.register(runtime)
-    app = runtime.app([api.router, exports_api.router, awards_api.router], title="Chấm thi và xếp hạng (scoring)")
+    app = runtime.app(ROUTERS, title="Chấm thi và xếp hạng (scoring)")
     # Innermost of the middleware (appended, where add_middleware puts in front), so that the lookups it answers
     # are still counted and timed by the metrics middleware like any other request.
     app.user_middleware.append(Middleware(PlaceLane, verifier=app.state.verifier, runtime=runtime))

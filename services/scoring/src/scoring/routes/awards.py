@@ -15,7 +15,7 @@ from fastapi import APIRouter, BackgroundTasks, Body, Path, Query, Request
 
 from kit.auth import FORBIDDEN, CurrentPrincipal, Organiser
 from kit.logs import log
-from scoring import award_rules, awarding, overall, prize_exports, prize_lists
+from scoring import award_rules, awarding, overall, prize_lists
 from scoring.award_schemas import (
     AwardRulesChange,
     AwardRulesView,
@@ -27,7 +27,6 @@ from scoring.award_schemas import (
 )
 
 router = APIRouter(tags=["awards"])
-router.include_router(prize_exports.router)
 DEFAULT_BODY = award_rules.DEFAULT_RULES.model_dump(mode="json")
 ContestId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
 

@@ -1,4 +1,4 @@
-"""HTTP routes of the scoring service."""
+"""An attempt's result, the live leaderboards and the final rankings of a round."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from kit.auth import CurrentPrincipal, Staff
-from scoring import finals, queries, ranking, statistics
+from kit.auth import CurrentPrincipal
+from scoring import finals, queries, ranking
 from scoring.schemas import AttemptResult, FinalRanking, Leaderboard, MyFinalPlace, MyPlace, RankedEntry
 
 router = APIRouter()
@@ -69,13 +69,3 @@ def _explain(me: RankedEntry, above: RankedEntry | None, truth: int) -> str:
     if above is None or me.separated_by is None:
         return said + (" Bạn đứng đầu." if me.rank == 1 else " Bạn đồng hạng với thí sinh liền trước.")
     return said + f" Bạn đứng sau thí sinh hạng {above.rank} do {ranking.LABELS[me.separated_by]}."
-
-
-@router.get("/units/{unit_code}/statistics")
-async def unit_statistics(unit_code: str, viewer: Staff, request: Request,
-                          round_id: Annotated[str | None, Query(max_length=128)] = None,
-                          contest_id: Annotated[str | None, Query(max_length=128)] = None) -> dict[str, object]:
-    """Participants, attempts, participation rate against headcount, average and best scores; with a
-    round or a contest, the average score out of 100 and each unit's band by the contest's rules."""
-    async with request.app.state.runtime.pool.acquire() as conn:
-        return await statistics.unit_statistics(conn, viewer, unit_code, round_id, contest_id)

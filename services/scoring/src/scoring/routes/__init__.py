@@ -1,0 +1,5 @@
+"""HTTP routes of the scoring service, one module per resource."""
+
+from scoring.routes import awards, downloads, prize_downloads, rankings, statistics
+
+ROUTERS = [rankings.router, statistics.router, downloads.router, prize_downloads.router, awards.router]
