@@ -10,7 +10,8 @@ from fastapi import FastAPI
 
 from kit.logs import log
 from kit.runtime import Runtime
-from notify import announcements, api, console_api, consumers
+from notify import announcements, consumers
+from notify.routes import ROUTERS
 from notify.sender import Sender
 from notify.settings import NotifySettings
 
@@ -47,6 +48,6 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
                       loops=[sender.send_codes, sender.send_campaigns, sender.give_up_overdue,
                              dispatcher.dispatch_announcements])
     consumers.register(runtime, sender)
-    app = runtime.app([api.router, console_api.router], title="Thông báo (notify)")
+    app = runtime.app(ROUTERS, title="Thông báo (notify)")
     app.state.dispatcher = dispatcher
     return app

@@ -1,4 +1,4 @@
-"""HTTP routes of the notification service: the participant's inbox."""
+"""The participant's inbox: read it, mark a message read."""
 
 from __future__ import annotations
 

@@ -1,25 +1,22 @@
-"""HTTP routes of the notification console (organisers, coordinators) and of participants' choices."""
+"""HTTP routes of the notification console: organisers' and coordinators' announcements and message templates."""
 
 from __future__ import annotations
 
-import hmac
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
-from kit.auth import CurrentPrincipal, Staff
+from kit.auth import Staff
 from kit.deps import Conn
 from kit.errors import Problem
-from notify import announcements, contest_templates, preferences
+from notify import announcements, contest_templates
 from notify.schemas import (
     AnnouncementProgress,
     AnnouncementView,
     AudienceCount,
     Composition,
-    DeliveryReport,
     NewAnnouncement,
-    Preferences,
     TemplateBody,
     TemplateView,
 )
@@ -82,28 +79,4 @@ async def save_template(contest_id: str, name: str, template: TemplateBody, by: 
 @router.delete("/contests/{contest_id}/message-templates/{name}", status_code=204)
 async def delete_template(contest_id: str, name: str, by: Staff, conn: Conn) -> Response:
     await contest_templates.delete(conn, by, contest_id, name)
-    return Response(status_code=204)
-
-
-@router.get("/me/notification-preferences", response_model=Preferences)
-async def my_preferences(who: CurrentPrincipal, conn: Conn) -> Preferences:
-    return Preferences(stopped=await preferences.stopped(conn, who.participant_id))  # type: ignore[arg-type]
-
-
-@router.put("/me/notification-preferences", response_model=Preferences)
-async def choose_preferences(chosen: Preferences, who: CurrentPrincipal, conn: Conn) -> Preferences:
-    await preferences.choose(conn, who.participant_id, sorted(set(chosen.stopped)))
-    return Preferences(stopped=await preferences.stopped(conn, who.participant_id))  # type: ignore[arg-type]
-
-
-@router.post("/deliveries/reports", status_code=204)
-async def delivery_report(report: DeliveryReport, conn: Conn, request: Request,
-                          authorization: Annotated[str, Header()] = "") -> Response:
-    """A provider tells us a message reached the handset, or could not."""
-    token = request.app.state.runtime.settings.delivery_report_token
-    given = authorization.removeprefix("Bearer ").strip()
-    if token is None or not hmac.compare_digest(given.encode(), token.get_secret_value().encode()):
-        raise Problem(401, "bad_report_token", "Báo cáo giao tin không hợp lệ.")
-    if not await preferences.report(conn, report.provider_id, report.delivered, report.error):
-        raise Problem(404, "delivery_not_found", "Không tìm thấy tin nhắn đã gửi với mã này.")
     return Response(status_code=204)

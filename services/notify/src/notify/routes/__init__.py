@@ -1,0 +1,5 @@
+"""HTTP routes of the notification service, one module per resource."""
+
+from notify.routes import console, deliveries, inbox, preferences
+
+ROUTERS = [inbox.router, console.router, preferences.router, deliveries.router]
