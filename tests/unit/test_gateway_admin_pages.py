@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from gateway.app import create_app
-from gateway.routes import service_for
+from gateway.routes.owners import service_for
 from gateway.settings import GatewaySettings
 from gateway.web import admin_forms, admin_units, staff
 from gateway.web.session import Visitor

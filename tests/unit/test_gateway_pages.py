@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from gateway.app import create_app
-from gateway.routes import service_for
+from gateway.routes.owners import service_for
 from gateway.settings import GatewaySettings
 from gateway.web import forms, render
 from registration.rules import CATEGORIES

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.routes import service_for
+from gateway.routes.owners import service_for
 
 
 @pytest.mark.parametrize(

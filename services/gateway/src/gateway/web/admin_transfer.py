@@ -16,13 +16,13 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
 
-from gateway import routes
+from gateway.routes import owners
 from gateway.web import admin_pages, upstream
 from gateway.web.staff import staff_or_refusal
 from gateway.web.upstream import ServiceError
 
 router = APIRouter(include_in_schema=False)
-ID = routes.ID
+ID = owners.ID
 EXPORTS = re.compile(rf"(?:rounds/{ID}/(?:results|prizes)\.(?:xlsx|csv)|units/{ID}/statistics\.(?:xlsx|csv)"
                      rf"|contests/{ID}/banks/\d+\.xlsx)\Z")
 KEPT_HEADERS = ("content-type", "content-disposition")  # the length changes if either side compresses
@@ -63,7 +63,7 @@ async def download(path: str, request: Request) -> Response:
     staff = await staff_or_refusal(request)
     if isinstance(staff, Response):
         return staff
-    service = routes.service_for("GET", "/" + path)
+    service = owners.service_for("GET", "/" + path)
     if service is None or not EXPORTS.match(path):
         return admin_pages.error(request, staff, ServiceError(404, "not_found", "Không tìm thấy tệp yêu cầu."))
     client: httpx.AsyncClient = request.app.state.upstream

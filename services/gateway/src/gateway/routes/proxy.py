@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
 
-from gateway import routes
+from gateway.routes import owners
 from gateway.web import session
 from kit.errors import Problem
 
@@ -21,7 +21,7 @@ BUSY = Problem(503, "service_unavailable", "Hệ thống đang bận, vui lòng 
 
 @router.api_route("/api/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
 async def forward(path: str, request: Request) -> Response:
-    service = routes.service_for(request.method, "/" + path)
+    service = owners.service_for(request.method, "/" + path)
     if service is None:
         raise Problem(404, "not_found", "Không tìm thấy địa chỉ yêu cầu.")
     client: httpx.AsyncClient = request.app.state.upstream
