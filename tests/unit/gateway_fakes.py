@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
 from exam.demo import demo_questions
 from exam.schemas import AttemptView, ContestView, OptionView, QuestionView, Receipt, RoundView
@@ -25,7 +25,10 @@ CONTEST = "cds-cchc-2024"
 ROUND = "cds-cchc-2024-tuan-1"
 ATTEMPT = "a-0123456789abcdef"
 NOW = datetime.now(UTC)
-KEY = Ed25519PrivateKey.generate().private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode()
+SIGNING_KEY = Ed25519PrivateKey.generate()
+KEY = SIGNING_KEY.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode()
+# The gateway verifies tokens with registration's public key, as every service does.
+PUBLIC_KEY = SIGNING_KEY.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
 
 
 def access_token(ttl_s: int = 900, name: str = "Nguyễn Văn An") -> str:
@@ -157,11 +160,12 @@ BAD_ROWS = [{"row": 3, "column": "Đáp án", "message": "Đáp án «E»: phư�
             {"row": 4, "column": "Câu hỏi", "message": "Thiếu nội dung câu hỏi."}]
 
 
-def staff_token(*grants: dict[str, str], sub: str = "p-btc", name: str = "Lê Thị Hoa", unit: str = "BP") -> str:
+def staff_token(*grants: dict[str, str], sub: str = "p-btc", name: str = "Lê Thị Hoa", unit: str = "BP",
+                key: str = KEY) -> str:
     """A token with grants, as registration issues it to an organiser, a coordinator or an operator."""
     now = datetime.now(UTC)
     return jwt.encode({"iss": ISSUER, "sub": sub, "unit": unit, "name": name, "roles": list(grants), "iat": now,
-                       "exp": now + timedelta(seconds=900)}, KEY, algorithm=ALGORITHM)
+                       "exp": now + timedelta(seconds=900)}, key, algorithm=ALGORITHM)
 
 
 def _json(status: int, body: Any) -> httpx.Response:

@@ -45,7 +45,7 @@ SETTINGS: dict[str, type[BaseSettings]] = {
 SERVICES = tuple(SETTINGS)
 WITH_DATABASE = ("registration", "exam", "scoring", "notify")
 WITH_BROKER = ("registration", "exam", "scoring", "notify")
-CHECKS_TOKENS = ("registration", "exam", "scoring", "notify")
+CHECKS_TOKENS = ("registration", "exam", "scoring", "notify", "gateway")
 SCALABLE = ("exam", "scoring", "scoring-reader")
 # exam's database is on a PostgreSQL server of its own; the others share one.
 DATABASE_SERVER = {"registration": "postgres", "exam": "postgres-exam", "scoring": "postgres", "notify": "postgres"}

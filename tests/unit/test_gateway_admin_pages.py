@@ -8,13 +8,25 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from gateway.app import create_app
 from gateway.routes.owners import service_for
 from gateway.settings import GatewaySettings
 from gateway.web import admin_forms, admin_units, staff
 from gateway.web.session import Visitor
-from tests.unit.gateway_fakes import ANNOUNCEMENT, CONTEST, DRAFT, ROUND, StaffServices, access_token, staff_token
+from kit.auth import TokenVerifier
+from tests.unit.gateway_fakes import (
+    ANNOUNCEMENT,
+    CONTEST,
+    DRAFT,
+    PUBLIC_KEY,
+    ROUND,
+    StaffServices,
+    access_token,
+    staff_token,
+)
 from tests.unit.test_gateway_pages import PAGE_BUDGET, csrf_of, outline, weight
 
 ORGANISER = {"role": "organiser", "contest": CONTEST}
@@ -34,7 +46,8 @@ def services() -> StaffServices:
 @pytest.fixture
 async def browser(services: StaffServices) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(GatewaySettings(registration_url="http://registration", exam_url="http://exam",
-                                     scoring_url="http://scoring", notify_url="http://notify"))
+                                     scoring_url="http://scoring", notify_url="http://notify",
+                                     jwt_public_key=PUBLIC_KEY))
     app.state.upstream = httpx.AsyncClient(transport=httpx.MockTransport(services.handle))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://gateway.test") as client:
         yield client
@@ -68,6 +81,20 @@ async def test_every_page_is_vietnamese_with_one_h1_labelled_inputs_and_under_10
         assert (parsed.lang, parsed.h1) == ("vi", 1), path
         assert all(i in parsed.labels for i in parsed.inputs), (path, set(parsed.inputs) - parsed.labels)
         assert await weight(browser, path) < PAGE_BUDGET, path
+
+
+async def test_a_token_signed_by_another_key_opens_no_organiser_page_and_shows_no_name(
+        browser: httpx.AsyncClient, services: StaffServices) -> None:
+    """The gateway verifies the signature itself: a forged organiser's token is no session at all."""
+    other_key = Ed25519PrivateKey.generate().private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode()
+    browser.cookies.set("access_token", staff_token(ORGANISER, name="Kẻ Mạo Danh", key=other_key))
+    refused = await browser.get("/quan-tri")
+    assert refused.status_code == 303 and refused.headers["location"] == "/dang-nhap?tiep=/quan-tri"
+    landing = await browser.get(f"/cuoc-thi/{CONTEST}")
+    assert landing.status_code == 200 and "Kẻ Mạo Danh" not in landing.text and "Xin chào" not in landing.text
+    called = len(services.calls)
+    await browser.get("/api/inbox", headers={"x-requested-with": "fetch"})
+    assert "authorization" not in services.calls[called].headers, "a forged token is not passed on as a bearer"
 
 
 async def test_an_organiser_of_another_contest_sees_no_organiser_pages(browser: httpx.AsyncClient) -> None:
@@ -290,10 +317,13 @@ def test_only_changed_settings_are_sent_and_times_compare_as_instants() -> None:
 def test_a_coordinators_scope_is_their_subtree_from_the_token_claims() -> None:
     units = [{"code": "BP", "parent_code": None}, {"code": "BP-DX", "parent_code": "BP"},
              {"code": "BP-DX-TANPHU", "parent_code": "BP-DX"}, {"code": "BP-BL", "parent_code": "BP"}]
-    who = Visitor(token=staff_token(COORDINATOR | {"unit": "BP-DX"}))
+    verifier = TokenVerifier(PUBLIC_KEY)
+    token = staff_token(COORDINATOR | {"unit": "BP-DX"})
+    who = Visitor(token=token, principal=verifier.verify(token))
     scoped = staff.in_scope(units, staff.Staff(who, staff.principal_of(who)))
     assert [u["code"] for u in scoped] == ["BP-DX", "BP-DX-TANPHU"] and staff.top_units(scoped) == ["BP-DX"]
-    organiser = Visitor(token=staff_token(ORGANISER))
+    token = staff_token(ORGANISER)
+    organiser = Visitor(token=token, principal=verifier.verify(token))
     assert staff.in_scope(units, staff.Staff(organiser, staff.principal_of(organiser))) == units
 
 

@@ -16,7 +16,7 @@ from gateway.routes.owners import service_for
 from gateway.settings import GatewaySettings
 from gateway.web import forms, render
 from registration.rules import CATEGORIES
-from tests.unit.gateway_fakes import ATTEMPT, CONTEST, ROUND, Services, access_token
+from tests.unit.gateway_fakes import ATTEMPT, CONTEST, PUBLIC_KEY, ROUND, Services, access_token
 
 PAGE_BUDGET = 100 * 1024
 
@@ -29,7 +29,8 @@ def services() -> Services:
 @pytest.fixture
 async def browser(services: Services) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(GatewaySettings(registration_url="http://registration", exam_url="http://exam",
-                                     scoring_url="http://scoring", notify_url="http://notify"))
+                                     scoring_url="http://scoring", notify_url="http://notify",
+                                     jwt_public_key=PUBLIC_KEY))
     app.state.upstream = httpx.AsyncClient(transport=httpx.MockTransport(services.handle))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://gateway.test") as client:
         yield client

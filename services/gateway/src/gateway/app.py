@@ -22,7 +22,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             return (await upstream.get(url + "/healthz")).status_code == 200
         return check
 
-    runtime = Runtime("gateway", settings, uses_broker=False, verify_tokens=False,
+    runtime = Runtime("gateway", settings, uses_broker=False,
                       extra_checks={name: alive(url) for name, url in base_urls.items()},
                       on_shutdown=[upstream.aclose])
     app = runtime.app(ROUTERS, title="Cổng thi trực tuyến (gateway)")

@@ -61,7 +61,7 @@ async def register(request: Request) -> Response:
         opened = await upstream.call(request, "registration", "POST", "/participants", json=body)
     except ServiceError as error:
         return await _register_page(request, who, values, error.message, _errors(error), error.status)
-    session.log_in(who, opened)
+    session.log_in(request, who, opened)
     next_path = render.safe_next(request.query_params.get("tiep"))
     return render.redirect(who, "/xac-minh?tiep=" + next_path)
 
@@ -120,7 +120,7 @@ async def login(request: Request) -> Response:
     except ServiceError as error:
         return render.page(request, who, "login.html", error.status, values=values, message=error.message,
                            errors=_errors(error), next=next_path)
-    session.log_in(who, opened)
+    session.log_in(request, who, opened)
     return render.redirect(who, next_path)
 
 
@@ -166,5 +166,5 @@ async def reset(request: Request) -> Response:
     except ServiceError as error:
         return render.page(request, who, "reset.html", error.status, step=step, values=values,
                            message=error.message, errors=_errors(error))
-    session.log_in(who, opened)
+    session.log_in(request, who, opened)
     return render.redirect(who, "/?tb=da-doi-mat-khau")

@@ -2,8 +2,9 @@
 
 The registration service issues a short-lived access token and a rotating refresh token; the
 browser keeps both in HttpOnly, SameSite=Lax cookies, so no script can read them. The gateway
-reads the access token's claims only to know when it expires and whose name to show: every
-service still verifies the token's signature on each call, so a forged cookie reaches nothing.
+verifies the access token's signature with the same public key as every other service before it
+believes a claim (whose name to show, which organisers' pages open); a token it cannot verify
+(forged, of another key, expired with nothing to refresh it) leaves the visitor anonymous.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from typing import Any
 import httpx
 import jwt
 from fastapi import Request, Response
+
+from kit.auth import Principal, TokenVerifier
+from kit.errors import Problem
 
 ACCESS_COOKIE = "access_token"
 REFRESH_COOKIE = "refresh_token"
@@ -36,11 +40,13 @@ UNAVAILABLE: dict[str, Any] = {}
 
 @dataclass
 class Visitor:
-    """Who is asking: a participant with an access token, or nobody."""
+    """Who is asking: a participant whose access token was verified, or nobody."""
 
     token: str | None = None
     participant_id: str = ""
     name: str = ""
+    # What the verified token grants (the organisers' pages open on it); None for nobody.
+    principal: Principal | None = None
     csrf: str = ""
     # Cookies to send back with the answer: a refreshed session, a new CSRF token, or a logout.
     set_session: dict[str, Any] | None = None
@@ -53,20 +59,26 @@ class Visitor:
         return self.token is not None
 
 
-def claims(token: str) -> dict[str, Any]:
-    """The access token's claims, unverified: only for its expiry and the name shown (see the module doc)."""
-    try:
-        return dict(jwt.decode(token, options={"verify_signature": False}))
-    except jwt.InvalidTokenError:
-        return {}
-
-
-def _fresh(token: str | None) -> dict[str, Any] | None:
-    found = claims(token) if token else {}
-    exp = found.get("exp")
-    if not isinstance(exp, (int, float)) or exp < time.time() + EARLY_REFRESH_S:
+def verified(request: Request, token: str | None) -> tuple[Principal, float] | None:
+    """Who the access token names and when it expires, once its signature, issuer and expiry are verified;
+    None for a missing, forged, foreign or expired token."""
+    if not token:
         return None
-    return found
+    verifier: TokenVerifier = request.app.state.verifier
+    try:
+        principal = verifier.verify(token)
+    except Problem:
+        return None
+    # Read only after the check above, so this is the expiry registration signed.
+    expires = jwt.decode(token, options={"verify_signature": False})["exp"]
+    return principal, float(expires)
+
+
+def _fresh(request: Request, token: str | None) -> Principal | None:
+    found = verified(request, token)
+    if found is None or found[1] < time.time() + EARLY_REFRESH_S:
+        return None
+    return found[0]
 
 
 @dataclass
@@ -123,32 +135,38 @@ async def visitor(request: Request) -> Visitor:
     if len(who.csrf) < 20:
         who.csrf, who.new_csrf = secrets.token_urlsafe(24), True
     token = request.cookies.get(ACCESS_COOKIE)
-    found = _fresh(token)
+    principal = _fresh(request, token)
     refresh_token = request.cookies.get(REFRESH_COOKIE)
-    if found is None and refresh_token:
+    if principal is None and refresh_token:
         refresher: Refresher = request.app.state.refresher
         session = await refresher.refresh(request.app.state.upstream, request.app.state.base_urls["registration"],
                                           refresh_token)
         if not session:
             who.clear_session = session is None
             return who
-        token, found, who.set_session = session["access_token"], claims(session["access_token"]), session
-    if found is None or token is None:
-        return who
-    who.token, who.participant_id, who.name = token, str(found.get("sub", "")), str(found.get("name", ""))
+        token, who.set_session = session["access_token"], session
+        found = verified(request, token)
+        principal = None if found is None else found[0]
+    if principal is not None and token is not None:
+        _recognise(who, token, principal)
     return who
 
 
-def log_in(who: Visitor, session: dict[str, Any]) -> None:
+def _recognise(who: Visitor, token: str, principal: Principal) -> None:
+    who.token, who.principal = token, principal
+    who.participant_id, who.name = principal.participant_id, principal.name
+
+
+def log_in(request: Request, who: Visitor, session: dict[str, Any]) -> None:
     """Remember a session the registration service just opened (register, log in, password reset)."""
     who.set_session, who.clear_session = session, False
-    who.token = session["access_token"]
-    found = claims(who.token)
-    who.participant_id, who.name = str(found.get("sub", "")), str(found.get("name", ""))
+    found = verified(request, session["access_token"])
+    if found is not None:
+        _recognise(who, session["access_token"], found[0])
 
 
 def log_out(who: Visitor) -> None:
-    who.token, who.set_session, who.clear_session = None, None, True
+    who.token, who.principal, who.set_session, who.clear_session = None, None, None, True
 
 
 def apply(response: Response, who: Visitor) -> Response:

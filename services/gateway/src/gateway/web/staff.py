@@ -1,8 +1,8 @@
-"""Who may open the organisers' pages: a person whose access token carries grants.
+"""Who may open the organisers' pages: a person whose verified access token carries grants.
 
-The grants are read from the token's claims without checking its signature, only to decide what
-to show; every service call still carries the token and the service verifies it and enforces the
-scope (a coordinator's subtree, an organiser's contest). A forged cookie shows empty pages at most.
+The grants come from a token whose signature the gateway has verified (gateway.web.session), so a
+forged cookie opens nothing; every service call still carries the token, and the service verifies
+it and enforces the scope (a coordinator's subtree, an organiser's contest).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from fastapi import Request, Response
 
 from gateway.web import render, session
 from gateway.web.session import Visitor
-from kit.auth import ROLES, Grant, Principal
+from kit.auth import Principal
 
 PREFIX = "/quan-tri"
 STAFF_ONLY = ("Trang này chỉ dành cho Ban Tổ chức và cán bộ đầu mối của đơn vị. Tài khoản của bạn chưa được"
@@ -48,10 +48,8 @@ class Staff:
 
 
 def principal_of(who: Visitor) -> Principal:
-    found = session.claims(who.token) if who.token else {}
-    grants = tuple(Grant(str(g["role"]), g.get("unit"), g.get("contest")) for g in found.get("roles", [])
-                   if isinstance(g, dict) and g.get("role") in ROLES)
-    return Principal(str(found.get("sub", "")), str(found.get("unit", "")), str(found.get("name", "")), grants)
+    """What the visitor's verified token grants; nothing for a visitor without one."""
+    return who.principal or Principal("", "")
 
 
 async def staff_or_refusal(request: Request) -> Staff | Response:
