@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from kit.import_errors import RowError, missing_columns
 from kit.sheets import Row, pick
 from registration import roster_fields
-from registration.rules import CATEGORIES
+from registration.rules import CATEGORIES, control_cells
 
 NAME, PHONE, EMAIL, BIRTH_YEAR, UNIT, CATEGORY = (
     "Họ và tên", "Số điện thoại", "Email", "Năm sinh", "Mã đơn vị", "Đối tượng")
@@ -57,7 +57,7 @@ def plan_roster(rows: list[Row], known_units: set[str], registered_phones: set[s
     seen = _Seen(registered_phones, {e.lower() for e in registered_emails}, {}, {})
     entries: list[RosterEntry] = []
     for number, row in rows:
-        found: list[tuple[str, str]] = []
+        found = control_cells(row, COLUMNS)
         values = (
             _name(pick(row, *COLUMNS[NAME]), found),
             _phone(number, pick(row, *COLUMNS[PHONE]), seen, found),

@@ -3,21 +3,39 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, EmailStr, Field
+from fastapi import Path
+from pydantic import BaseModel, BeforeValidator, EmailStr, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 
-Phone = str  # as people type it; normalised by rules.normalise_phone
+from registration.rules import CONTROL
+
+
+def printable(value: object) -> object:
+    """Refuse control characters: no name or code holds one, and PostgreSQL refuses NUL with a server error."""
+    if isinstance(value, str) and CONTROL.search(value):
+        raise PydanticCustomError("control_character", "contains a control character")
+    return value
+
+
+Text = Annotated[str, BeforeValidator(printable)]
+Phone = Text  # as people type it; normalised by rules.normalise_phone
+# Stripped before the length check: a name of spaces only is no name.
+# The constraints come before the validator, or pydantic would check them as on any sequence and not strip.
+FullName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=120),
+                     BeforeValidator(printable)]
 CodeChannel = Literal["sms", "email"]
+UnitCodeInPath = Annotated[Text, Path(min_length=1, max_length=64)]
 
 
 class RegisterParticipant(BaseModel):
-    full_name: str = Field(min_length=2, max_length=120, examples=["Nguyễn Văn An"])
+    full_name: FullName = Field(examples=["Nguyễn Văn An"])
     phone: Phone = Field(min_length=9, max_length=20, examples=["0912 345 678"])
     email: EmailStr | None = Field(None, max_length=254)
     birth_year: int = Field(ge=1900, le=2025, examples=[1990])
-    unit_code: str = Field(min_length=1, max_length=64, examples=["BP-STTTT"])
-    category: str = Field(max_length=64, examples=["can-bo-cong-chuc-vien-chuc"])
+    unit_code: Text = Field(min_length=1, max_length=64, examples=["BP-STTTT"])
+    category: Text = Field(max_length=64, examples=["can-bo-cong-chuc-vien-chuc"])
     password: str = Field(min_length=8, max_length=128)
     consent: bool = Field(description="Agrees to the contest's personal-data terms (Nghị định 13/2023/NĐ-CP)")
 
@@ -37,19 +55,19 @@ class RequestCode(BaseModel):
 
 class LogInWithCode(BaseModel):
     phone: Phone = Field(min_length=9, max_length=20)
-    code: str = Field(min_length=4, max_length=10)
+    code: Text = Field(min_length=4, max_length=10)
     consent: bool = CONSENT
 
 
 class ResetPassword(BaseModel):
     phone: Phone = Field(min_length=9, max_length=20)
-    code: str = Field(min_length=4, max_length=10)
+    code: Text = Field(min_length=4, max_length=10)
     new_password: str = Field(min_length=8, max_length=128)
     consent: bool = CONSENT
 
 
 class RefreshSession(BaseModel):
-    refresh_token: str = Field(min_length=10, max_length=200)
+    refresh_token: Text = Field(min_length=10, max_length=200)
 
 
 class SendVerification(BaseModel):
@@ -58,15 +76,15 @@ class SendVerification(BaseModel):
 
 class ConfirmVerification(BaseModel):
     channel: CodeChannel = "sms"
-    code: str = Field(min_length=4, max_length=10)
+    code: Text = Field(min_length=4, max_length=10)
 
 
 class ChangeAccount(BaseModel):
-    full_name: str | None = Field(None, min_length=2, max_length=120)
+    full_name: FullName | None = None
     email: EmailStr | None = Field(None, max_length=254)
     birth_year: int | None = Field(None, ge=1900, le=2025)
-    unit_code: str | None = Field(None, min_length=1, max_length=64)
-    category: str | None = Field(None, max_length=64)
+    unit_code: Text | None = Field(None, min_length=1, max_length=64)
+    category: Text | None = Field(None, max_length=64)
     current_password: str | None = Field(None, max_length=128)
     new_password: str | None = Field(None, min_length=8, max_length=128)
 
@@ -123,7 +141,7 @@ class UnitMembers(BaseModel):
 
 
 class GrantRole(BaseModel):
-    participant_id: str = Field(min_length=3, max_length=64)
+    participant_id: Text = Field(min_length=3, max_length=64)
     role: Literal["coordinator", "organiser", "operator"]
-    unit_code: str | None = Field(None, max_length=64)
-    contest_id: str | None = Field(None, max_length=64)
+    unit_code: Text | None = Field(None, max_length=64)
+    contest_id: Text | None = Field(None, max_length=64)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from kit.import_errors import RowError, missing_columns, write_error_report
 from kit.sheets import Row, pick
 from registration import unit_fields
+from registration.rules import control_cells
 from registration.unit_tree import Parents, find_cycles, paths
 
 __all__ = ["RowError", "UnitPlan", "plan_import", "write_error_report"]
@@ -70,7 +71,7 @@ def _parse(rows: list[Row], current: dict[str, Unit]) -> tuple[dict[int, Unit], 
     first_row: dict[str, int] = {}
     errors: list[RowError] = []
     for number, row in rows:
-        found: list[tuple[str, str]] = []
+        found = control_cells(row, COLUMNS)  # reported, and the file with them is not applied
         raw_code = pick(row, *COLUMNS[CODE])
         code = unit_fields.code(raw_code)
         if not raw_code:

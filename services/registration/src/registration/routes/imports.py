@@ -14,6 +14,7 @@ from kit.deps import Conn, RuntimeDep
 from kit.errors import Problem
 from kit.import_errors import RowError, write_error_report
 from registration import imports
+from registration.schemas import UnitCodeInPath
 
 router = APIRouter(tags=["imports"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -47,7 +48,7 @@ async def import_units(file: UploadFile, request: Request, by: Staff, conn: Conn
 
 
 @router.post("/units/{unit_code}/roster")
-async def import_roster(unit_code: str, file: UploadFile, request: Request, by: Staff, conn: Conn,
+async def import_roster(unit_code: UnitCodeInPath, file: UploadFile, request: Request, by: Staff, conn: Conn,
                         runtime: RuntimeDep) -> Response:
     """Good rows are registered; bad rows are reported, to be fixed and sent again."""
     created, errors = await imports.import_roster(conn, by, unit_code, file.filename or "", await _content(file))

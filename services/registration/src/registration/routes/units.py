@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from kit.auth import Staff
 from kit.deps import Conn
 from registration import staff, units
-from registration.schemas import UnitMembers, UnitView
+from registration.schemas import UnitCodeInPath, UnitMembers, UnitView
 
 router = APIRouter(tags=["units"])
 
@@ -20,7 +20,8 @@ async def list_units(conn: Conn) -> list[UnitView]:
 
 
 @router.get("/units/{unit_code}/participants", response_model=UnitMembers)
-async def unit_participants(unit_code: str, viewer: Staff, conn: Conn,
-                            offset: Annotated[int, Query(ge=0)] = 0,
+async def unit_participants(unit_code: UnitCodeInPath, viewer: Staff, conn: Conn,
+                            # Bounded so that PostgreSQL's bigint is never overrun (was a 503).
+                            offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
                             limit: Annotated[int, Query(ge=1, le=500)] = 100) -> UnitMembers:
     return await staff.members(conn, viewer, unit_code, offset, limit)
