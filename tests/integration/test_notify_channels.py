@@ -60,17 +60,22 @@ class Gateway:
     requests: list[dict[str, Any]] = field(default_factory=list)
 
     async def sms(self, request: Request) -> Response:
-        self.requests.append({"headers": dict(request.headers), "json": await request.json()})
-        statuses = {"ok": 202, "rate": 429, "busy": 503, "bad": 400}
+        sent = await request.json()
+        self.requests.append({"headers": dict(request.headers), "json": sent})
+        if request.path_params["mode"] == "bad":  # providers echo the number, grouped their own way
+            to = sent["to"]
+            return JSONResponse({"error": f"invalid destination {to[:3]} {to[3:6]} {to[6:9]} {to[9:]}"}, 400)
+        statuses = {"ok": 202, "rate": 429, "busy": 503}
         return JSONResponse({"id": "sms-0001"}, statuses[request.path_params["mode"]])
 
     async def zns(self, request: Request) -> Response:
-        self.requests.append({"headers": dict(request.headers), "json": await request.json()})
+        body = await request.json()
+        self.requests.append({"headers": dict(request.headers), "json": body})
         mode = request.path_params["mode"]
         if mode == "down":
             return JSONResponse({"message": "unavailable"}, 503)
         if mode == "refused":
-            return JSONResponse({"error": -108, "message": "Phone number is invalid"})
+            return JSONResponse({"error": -108, "message": f"Phone number {body['phone']} is invalid"})
         return JSONResponse({"error": 0, "message": "Success", "data": {"msg_id": "zns-42", "sent_time": "1"}})
 
     def app(self) -> Starlette:
@@ -128,6 +133,7 @@ async def test_a_refused_email_is_retried_only_when_the_refusal_is_temporary(
     result = await EmailChannel(settings(smtp_port=port)).send(Outgoing(to=to, subject="s", text="t"))
     assert not result.ok and result.retryable is retryable
     assert result.error and result.error.startswith("smtp 451" if retryable else "smtp 550")
+    assert to not in result.error, "the 550 reply quotes the address; the error text is logged and kept"
 
 
 async def test_an_unreachable_smtp_server_is_worth_retrying() -> None:
@@ -153,6 +159,8 @@ async def test_an_sms_refusal_is_retried_only_for_rate_limits_and_server_errors(
     async with open_channels(settings(sms_gateway_url=f"{url}/sms/{mode}")) as channels:
         result = await channels["sms"].send(CODE_SMS)
     assert not result.ok and result.retryable is retryable
+    if mode == "bad":
+        assert result.error == "http 400: {\"error\":\"invalid destination [phone]\"}"
 
 
 async def test_an_unreachable_sms_gateway_is_worth_retrying() -> None:
@@ -182,4 +190,4 @@ async def test_a_zalo_error_code_is_final_and_an_outage_is_not(
         result = await channels["zns"].send(Outgoing(to="0912345678", text="", template_data={"otp": "1"}))
     assert not result.ok and result.retryable is retryable
     if mode == "refused":
-        assert result.error == "zns error -108: Phone number is invalid"
+        assert result.error == "zns error -108: Phone number [phone] is invalid"  # Zalo quoted 84912345678

@@ -4,6 +4,7 @@ HTTP), and a redelivered event, an expired code or a failing provider never send
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -19,7 +20,7 @@ from structlog.testing import capture_logs
 
 from contracts import Envelope, ParticipantErased, ParticipantRegistered, VerificationCodeRequested, encode, wrap
 from contracts.topics import PARTICIPANTS, VERIFICATION
-from kit import db
+from kit import db, logs
 from kit.consumer import BatchConsumer
 from kit.kafka import ensure_topics
 from localstack.processes import free_port
@@ -310,3 +311,36 @@ async def test_an_outcome_never_revives_a_message_given_up_meanwhile(notify: Not
         await deliveries.record(conn, [deliveries.Outcome(row["id"], "sent", provider_id="late")])
     after = await notify.delivery(event)
     assert (after["status"], after["last_error"], after["provider_id"]) == ("failed", "expired", None)
+
+
+async def test_a_refusal_that_quotes_the_address_never_puts_it_in_a_log_line(
+        notify: Notify, capfd: pytest.CaptureFixture[str]) -> None:
+    """An SMTP 550 repeats the address, an SMS gateway echoes the number grouped its own way; the sender logs
+    the refusal, and the service's JSON log lines carry neither."""
+
+    class Provider:
+        async def send(self, message: Outgoing) -> DeliveryResult:
+            if "@" in message.to:
+                reply = f"smtp 550 5.1.1 <{message.to}> ({message.to.upper()}): no such mailbox"
+            else:
+                to = message.to
+                reply = f'http 400: {{"error": "invalid destination {to[:3]} {to[3:6]} {to[6:9]} {to[9:]}"}}'
+            return DeliveryResult.failed(reply, retryable=False)
+
+    logs.configure("notify")
+    capfd.readouterr()
+    by_mail, _ = code_requested("email", destination="tu-choi.an@example.vn")
+    by_sms, _ = code_requested("sms", destination="+84912345678")
+    await notify.codes.handle(records(by_mail, by_sms))
+    channels: dict[str, Channel] = {"email": Provider(), "sms": Provider()}  # type: ignore[dict-item]
+    assert await send_due(notify.pool, channels, notify.settings()) == 2
+
+    out, err = capfd.readouterr()
+    for secret in ("tu-choi", "TU-CHOI", "912345678", "912 345 678"):
+        assert secret not in out + err, secret
+    refused = [line for line in map(json.loads, err.splitlines()) if line["msg"] == "message not sent"]
+    assert sorted((line["channel"], line["service"]) for line in refused) == [("email", "notify"), ("sms", "notify")]
+    assert all("[email]" in line["error"] or "[phone]" in line["error"] for line in refused)
+    for event in (by_mail, by_sms):
+        row = await notify.delivery(event)
+        assert row["status"] == "failed" and "tu-choi" not in row["last_error"] and "912" not in row["last_error"]

@@ -7,6 +7,8 @@ from typing import Protocol
 
 import httpx
 
+from kit.logs import redact
+
 SEND_TIMEOUT_S = 15.0  # well under the sender's claim lease, so a slow provider never causes a double send
 
 
@@ -40,7 +42,10 @@ class DeliveryResult:
 
     @classmethod
     def failed(cls, error: str, retryable: bool) -> DeliveryResult:
-        return cls(error=error[:500], retryable=retryable)
+        # A provider's reply may quote the address in any form (an SMTP 550 repeats it, a gateway echoes
+        # the number with spaces), and the text is logged and kept in the row. Masked before it is cut, so
+        # no address is cut in half where the mask would no longer recognise it.
+        return cls(error=redact(error)[:500], retryable=retryable)
 
 
 class Channel(Protocol):
@@ -50,7 +55,7 @@ class Channel(Protocol):
 def http_failure(response: httpx.Response) -> DeliveryResult:
     """Rate limits and server errors pass; any other refusal will be refused again."""
     retryable = response.status_code == 429 or response.status_code >= 500
-    return DeliveryResult.failed(f"http {response.status_code}: {response.text[:200]}", retryable)
+    return DeliveryResult.failed(f"http {response.status_code}: {redact(response.text)[:200]}", retryable)
 
 
 def transport_failure(exc: httpx.TransportError) -> DeliveryResult:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 
+from kit.logs import redact
 from notify.channels.base import DeliveryResult, Outgoing, http_failure, transport_failure
 from notify.rules import zns_phone
 from notify.settings import NotifySettings
@@ -37,7 +38,7 @@ def answer(response: httpx.Response) -> DeliveryResult:
         body = response.json()
         error = int(body.get("error", -1))
     except (ValueError, TypeError, AttributeError):
-        return DeliveryResult.failed(f"zns: unreadable answer {response.text[:100]}", retryable=True)
+        return DeliveryResult.failed(f"zns: unreadable answer {redact(response.text)[:100]}", retryable=True)
     if error != 0:
         return DeliveryResult.failed(f"zns error {error}: {body.get('message', '')}", retryable=False)
     msg_id = (body.get("data") or {}).get("msg_id")
