@@ -151,9 +151,10 @@ async def test_registrations_are_limited_per_client_address(servers: Servers) ->
         client = {"x-forwarded-for": f"203.0.113.{random_phone()[-2:]}"}
         body = {"full_name": "Thí sinh", "birth_year": 1990, "unit_code": "BP", "category": "nhan-dan",
                 "password": "matkhau-123", "consent": True}
-        codes = [(await reg.client.post("/participants", json={**body, "phone": random_phone()}, headers=client))
-                 .status_code for _ in range(3)]
-        assert codes == [201, 201, 429]
+        answers = [await reg.client.post("/participants", json={**body, "phone": random_phone()}, headers=client)
+                   for _ in range(3)]
+        assert [a.status_code for a in answers] == [201, 201, 429]
+        assert int(answers[-1].headers["retry-after"]) > 0 and "thử lại sau" in answers[-1].json()["error"]["message"]
 
 
 async def test_no_phone_number_reaches_a_log_line(reg: Registration, capfd: pytest.CaptureFixture[str]) -> None:

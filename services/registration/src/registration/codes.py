@@ -12,9 +12,30 @@ from contracts.topics import VERIFICATION
 from kit import outbox
 from kit.errors import Problem
 from registration import tokens
+from registration.ratelimits import RateLimits
 from registration.settings import RegistrationSettings
 
 WRONG = Problem(422, "wrong_code", "Mã xác thực không đúng hoặc đã hết hạn.")
+
+
+def too_soon(retry: int) -> Problem:
+    return Problem(429, "code_too_soon", f"Vui lòng chờ {retry} giây trước khi yêu cầu mã mới.",
+                   {"Retry-After": str(retry)})
+
+
+def too_many(retry: int) -> Problem:
+    return Problem(429, "too_many_codes", "Bạn đã yêu cầu quá nhiều mã trong một giờ, vui lòng thử lại sau.",
+                   {"Retry-After": str(retry)})
+
+
+async def pace(limits: RateLimits, settings: RegistrationSettings, purpose: str, phone: str) -> None:
+    """The resend limits of `send`, counted per phone number before anyone looks it up.
+
+    A number nobody registered is refused just as a registered one is, so a refusal reveals no account.
+    """
+    if settings.code_resend_after_s > 0:
+        await limits.hit(f"1 per {settings.code_resend_after_s} seconds", f"code-{purpose}", phone, too_soon)
+    await limits.hit(f"{settings.codes_per_hour} per hour", f"codes-{purpose}", phone, too_many)
 
 
 def _digest(participant_id: str, code: str) -> str:
@@ -31,12 +52,9 @@ async def send(conn: asyncpg.Connection, settings: RegistrationSettings, partici
     if recent:
         wait = settings.code_resend_after_s - (now - recent[0]["created_at"]).total_seconds()
         if wait > 0:
-            raise Problem(429, "code_too_soon", f"Vui lòng chờ {int(wait) + 1} giây trước khi yêu cầu mã mới.",
-                          {"Retry-After": str(int(wait) + 1)})
+            raise too_soon(int(wait) + 1)
         if len(recent) >= settings.codes_per_hour:
-            retry = 3600 - (now - recent[-1]["created_at"]).total_seconds()
-            raise Problem(429, "too_many_codes", "Bạn đã yêu cầu quá nhiều mã trong một giờ, vui lòng thử lại sau.",
-                          {"Retry-After": str(int(retry) + 1)})
+            raise too_many(int(3600 - (now - recent[-1]["created_at"]).total_seconds()) + 1)
     code = f"{secrets.randbelow(1_000_000):06d}"
     expires_at = now + timedelta(seconds=settings.code_ttl_s)
     async with conn.transaction():

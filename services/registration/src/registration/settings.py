@@ -20,10 +20,12 @@ class RegistrationSettings(ServiceSettings):
     code_resend_after_s: int = Field(60, description="Wait before another code may be sent")
     codes_per_hour: int = Field(5, description="Codes one account may be sent per hour and purpose")
     rate_register: str = Field("20/minute;200/hour", description="Registrations per client address")
+    rate_register_per_phone: str = Field("5/hour", description="Registration tries per phone number")
     rate_login_per_phone: str = Field("10/minute;50/hour", description="Log-in tries per phone number")
     rate_login_per_client: str = Field("60/minute", description="Log-in tries per client address")
     rate_codes_per_phone: str = Field("5/hour", description="Code requests per phone number")
-    rate_codes_per_client: str = Field("30/hour", description="Code requests per client address")
+    rate_codes_per_client: str = Field(
+        "30/hour", description="Code requests per client address (log-in, password reset, verification)")
     trust_forwarded_for: bool = Field(
         True, description="Take the client address from X-Forwarded-For (set by the gateway, on an internal network)")
 

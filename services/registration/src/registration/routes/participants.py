@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 from kit.auth import CurrentPrincipal
 from kit.deps import Conn, RuntimeDep
 from registration import accounts, participants, sessions
-from registration.ratelimits import client_address
+from registration.ratelimits import client_address, limit_codes_per_client
 from registration.schemas import (
     ChangeAccount,
     ConfirmVerification,
@@ -28,7 +28,10 @@ async def register(command: RegisterParticipant, request: Request, conn: Conn, r
     """Register; a code to verify the phone is sent at once."""
     settings = runtime.settings
     client = client_address(request, settings.trust_forwarded_for)
-    await runtime.rate_limits.hit(settings.rate_register, "register", client)
+    await runtime.rate_limits.hit(settings.rate_register, "register-client", client)
+    # Per number too: many addresses must not try one number again and again (each try may send it a code).
+    phone = participants.rules.normalise_phone(command.phone) or command.phone
+    await runtime.rate_limits.hit(settings.rate_register_per_phone, "register-phone", phone)
     participant_id = await participants.register(conn, command)
     await accounts.send_verification(conn, settings, participant_id, "sms")
     runtime.wake_relay()
@@ -48,8 +51,9 @@ async def change(command: ChangeAccount, who: CurrentPrincipal, conn: Conn, runt
 
 
 @router.post("/participants/me/verifications", status_code=202)
-async def send_verification(command: SendVerification, who: CurrentPrincipal, conn: Conn,
+async def send_verification(command: SendVerification, request: Request, who: CurrentPrincipal, conn: Conn,
                             runtime: RuntimeDep) -> dict[str, str]:
+    await limit_codes_per_client(runtime, request)
     await accounts.send_verification(conn, runtime.settings, who.participant_id, command.channel)
     runtime.wake_relay()
     return {"status": "sent"}

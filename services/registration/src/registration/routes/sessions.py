@@ -16,16 +16,23 @@ CONSENT_REQUIRED = Problem(422, "consent_required",
                            "Bạn cần đồng ý với điều khoản xử lý dữ liệu cá nhân để tiếp tục.")
 
 
-async def _limit(runtime: RuntimeDep, request: Request, phone: str, per_phone: str, per_client: str) -> None:
+def _phone_key(phone: str) -> str:
+    return participants.rules.normalise_phone(phone) or phone  # one count however the number is typed
+
+
+async def _limit(runtime: RuntimeDep, request: Request, phone: str, per_phone: str, per_client: str,
+                 scope: str) -> None:
     settings = runtime.settings
-    await runtime.rate_limits.hit(per_client, "client", client_address(request, settings.trust_forwarded_for))
-    await runtime.rate_limits.hit(per_phone, "phone", participants.rules.normalise_phone(phone) or phone)
+    client = client_address(request, settings.trust_forwarded_for)
+    # Each kind of request counts apart, even where two limits are written alike.
+    await runtime.rate_limits.hit(per_client, f"{scope}-client", client)
+    await runtime.rate_limits.hit(per_phone, f"{scope}-phone", _phone_key(phone))
 
 
 @router.post("/sessions", response_model=Session)
 async def log_in(command: LogIn, request: Request, conn: Conn, runtime: RuntimeDep) -> Session:
     s = runtime.settings
-    await _limit(runtime, request, command.phone, s.rate_login_per_phone, s.rate_login_per_client)
+    await _limit(runtime, request, command.phone, s.rate_login_per_phone, s.rate_login_per_client, "log-in")
     row = await participants.authenticate(conn, command.phone, command.password)
     if row["consented_at"] is None and not command.consent:
         raise CONSENT_REQUIRED  # after the password check, so it tells a stranger nothing
@@ -84,7 +91,8 @@ async def reset_password(command: ResetPassword, request: Request, conn: Conn, r
 async def _send_code(runtime: RuntimeDep, request: Request, conn: Conn, phone: str, purpose: str) -> dict[str, str]:
     """The same answer whether the phone is registered or not: the form reveals no accounts."""
     s = runtime.settings
-    await _limit(runtime, request, phone, s.rate_codes_per_phone, s.rate_codes_per_client)
+    await _limit(runtime, request, phone, s.rate_codes_per_phone, s.rate_codes_per_client, "codes")
+    await codes.pace(runtime.rate_limits, s, purpose, _phone_key(phone))
     row = await participants.by_phone(conn, phone)
     if row is not None:
         await codes.send(conn, s, row["id"], purpose, "sms", row["phone"])
@@ -96,7 +104,7 @@ async def _person_with_code(runtime: RuntimeDep, request: Request, conn: Conn, p
                             consent: bool) -> asyncpg.Record:
     """The person the code is for; whoever opens a session this way agrees to the data terms first."""
     s = runtime.settings
-    await _limit(runtime, request, phone, s.rate_login_per_phone, s.rate_login_per_client)
+    await _limit(runtime, request, phone, s.rate_login_per_phone, s.rate_login_per_client, "log-in")
     row = await participants.by_phone(conn, phone)
     if row is None:
         raise codes.WRONG
