@@ -1,7 +1,10 @@
 """Event payloads, one pydantic model each, named in the past tense.
 
 Every field has a description and an example, so the AsyncAPI document explains itself.
-Personal contact data (phone, email) appears in none of them: no consumer needs it.
+Personal contact data (phone, email) appears only in VerificationCodeRequested and
+ContactDetailsChanged, which travel on the sensitive verification topic alone (its dead letters
+keep no payload) and are read by the notification service alone, the one that delivers to phones
+and inboxes. No other event carries it: no other consumer needs it.
 """
 
 from __future__ import annotations
