@@ -234,6 +234,33 @@ async def test_prizes_ranking_and_bands_follow_the_rules_and_a_late_attempt(scor
     assert overall["units"][0]["participants"] == 3
 
 
+async def test_a_participant_exports_their_own_results_ranks_and_prizes(scoring: Scoring) -> None:
+    """Nghị định 13/2023: what scoring holds about "an", and nothing about the others in the same rounds."""
+    assert (await scoring.client.put(f"/contests/{scoring.contest}/awards", json=RULES,
+                                     headers=scoring.organiser)).status_code == 200
+    week_1, week_2, _ = await two_weeks(scoring)
+    await finalise_closed_rounds(scoring.runtime)
+    answer = await scoring.client.get("/participants/me/export", headers=scoring.token("an"))
+    assert answer.status_code == 200, answer.text
+    assert (await scoring.client.get("/participants/me/export")).status_code == 401
+    export = answer.json()
+    assert export["participant_id"] == "an" and export["note"]
+    assert export["shown_as"] == {"display_name": "Nguyễn An", "unit_code": "BP-STTTT"}
+
+    def ours(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [r for r in rows if r["contest_id"] == scoring.contest]  # the module's other tests use "an" too
+
+    assert sorted((a["round_title"], a["correct"], a["total"], a["prediction"]) for a in ours(export["attempts"])) == [
+        ("Tuần 1", 3, 3, 7), ("Tuần 2", 3, 3, 7)]
+    assert {s["round_id"]: (s["final_rank"], s["correct"]) for s in ours(export["standings"])} == {
+        week_1: (1, 3), week_2: (1, 3)}
+    assert [(r["rank"], r["correct"], r["rounds"]) for r in ours(export["contest_rankings"])] == [(1, 6, 2)]
+    assert [(p["round_id"], p["tier"], p["rank"]) for p in ours(export["prizes"]["rounds"])] == [
+        (week_1, "Giải Nhất", 1)]
+    assert ours(export["prizes"]["contests"]) == [], "one prize per contest: the overall prize went to em"
+    assert all(f'"{other}"' not in answer.text for other in PEOPLE if other != "an")
+
+
 async def test_changed_rules_award_again_and_grade_units_by_score(scoring: Scoring) -> None:
     week_1, week_2, _ = await two_weeks(scoring)
     await finalise_closed_rounds(scoring.runtime)
