@@ -226,6 +226,47 @@ async def test_an_announcement_reaches_inboxes_and_mailboxes_once_and_is_tracked
     assert progress["channels_progress"]["email"]["delivered"] == 1
 
 
+async def test_a_participant_exports_their_contacts_choices_inbox_and_deliveries_only(console: Console) -> None:
+    """Nghị định 13/2023: what notify holds about Bình, and nothing of the others the announcement reached."""
+    emails = await populate(console, PEOPLE)
+    await console.apply(consumers.on_attempts, started("p-binh"))
+    binh = console.token("p-binh", unit="BP-DX-TANPHU")
+    assert (await console.client.put("/me/notification-preferences", headers=binh,
+                                     json={"stopped": ["sms"]})).status_code == 200
+    sent = await console.client.post(f"/contests/{CONTEST}/announcements", headers=console.organiser, json={
+        "title": "Thông báo thể lệ", "body": "Chào {ho_ten}, thể lệ đã có.", "channels": ["inbox", "email"],
+        "audience": {"unit_code": "BP-DX"}})
+    assert sent.status_code == 201, sent.text
+    code = str(time.monotonic_ns())[-6:]
+    await console.apply(consumers.on_verification, wrap(VerificationCodeRequested(
+        participant_id="p-binh", channel="email", destination=emails["p-binh"], code=code, purpose="verify_email",
+        expires_at=datetime.now(UTC) + timedelta(minutes=5)), "p-binh", "registration"))
+
+    async def both_sent() -> bool:
+        return await console.db.fetchval("SELECT count(*) FROM deliveries WHERE participant_id = 'p-binh'"
+                                         " AND status <> 'queued'") == 2
+    await console.wait_for(both_sent)
+
+    answer = await console.client.get("/participants/me/export", headers=binh)
+    assert answer.status_code == 200, answer.text
+    assert (await console.client.get("/participants/me/export")).status_code == 401
+    export = answer.json()
+    assert export["participant_id"] == "p-binh" and export["note"]
+    assert export["recipient"] == {"display_name": "Người p-binh", "unit_code": "BP-DX-TANPHU", "category": "nhan-dan"}
+    assert (export["contacts"]["email"], export["contacts"]["email_verified"]) == (emails["p-binh"], True)
+    assert [s["channel"] for s in export["stopped_notifications"]] == ["sms"]
+    assert [(m["title"], m["body"].split("\n")[0], m["read_at"]) for m in export["inbox"]] == [
+        ("Thông báo thể lệ", "Chào Người p-binh, thể lệ đã có.", None)]
+    deliveries = {d["purpose"]: d for d in export["deliveries"]}
+    assert deliveries["announcement"]["announcement_title"] == "Thông báo thể lệ"
+    assert {d["status"] for d in deliveries.values()} == {"sent"} and set(deliveries) == {"announcement",
+                                                                                          "verify_email"}
+    assert all(d["masked_destination"] != emails["p-binh"] for d in deliveries.values())
+    assert export["rounds_taken"] == [{"round_id": ROUND, "round_title": "Tuần 1"}]
+    for others in ("p-an", "p-chi", emails["p-an"], "org-1", code):
+        assert others not in answer.text, others
+
+
 async def _arrived(console: Console, marker: str, count: int) -> list[dict[str, Any]] | None:
     found = console.arrived(marker)
     return found if len(found) >= count else None

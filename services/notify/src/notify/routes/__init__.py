@@ -1,5 +1,5 @@
 """HTTP routes of the notification service, one module per resource."""
 
-from notify.routes import console, deliveries, inbox, preferences
+from notify.routes import console, deliveries, inbox, participants, preferences
 
-ROUTERS = [inbox.router, console.router, preferences.router, deliveries.router]
+ROUTERS = [inbox.router, console.router, preferences.router, deliveries.router, participants.router]
