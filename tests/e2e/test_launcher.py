@@ -1,4 +1,5 @@
-"""The README's first command, as a person runs it: start, print the URLs, serve, stop on Ctrl-C."""
+"""The README's first command, as a person runs it: start, print the URLs, serve, keep the data until --reset,
+stop on Ctrl-C."""
 
 from __future__ import annotations
 
@@ -18,9 +19,11 @@ from tests.e2e.journey import Participant
 pytestmark = pytest.mark.e2e
 
 
-def start_launcher(data: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "localstack", "up", "--data", str(data), "--free-ports"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+def start_launcher(data: Path, *options: str, sigint_ignored: bool = False) -> subprocess.Popen[str]:
+    # A shell without job control starts background commands with SIGINT ignored, and children inherit that.
+    ignoring = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if sigint_ignored else None
+    return subprocess.Popen([sys.executable, "-m", "localstack", "up", "--data", str(data), "--free-ports", *options],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, preexec_fn=ignoring)
 
 
 def read_gateway_url(launcher: subprocess.Popen[str], timeout: float = 180) -> str:
@@ -36,7 +39,7 @@ def read_gateway_url(launcher: subprocess.Popen[str], timeout: float = 180) -> s
     raise AssertionError("no gateway URL printed")
 
 
-def make_an_operator(gateway: str, data: Path) -> None:
+def make_an_operator(gateway: str, data: Path) -> Participant:
     """The first operator: registered like anyone, then granted the role from the command line."""
     person = Participant(gateway, name="Quản trị viên")
     assert person.register().status_code == 201
@@ -44,15 +47,22 @@ def make_an_operator(gateway: str, data: Path) -> None:
                               "--phone", person.phone, "--role", "operator"], capture_output=True, text=True)
     assert granted.returncode == 0, granted.stdout + granted.stderr
     assert person.log_in().status_code == 200
-    opened = person.client.post("/api/contests", headers=person.auth, json={
+    assert open_a_contest(person).status_code == 201
+    return person
+
+
+def open_a_contest(operator: Participant) -> httpx.Response:
+    return operator.client.post("/api/contests", headers=operator.auth, json={
         "id": "cuoc-thi-moi", "title": "Cuộc thi mới", "organiser": "Sở TT&TT"})
-    assert opened.status_code == 201, opened.text
 
 
-def test_up_serves_the_demo_keeps_data_and_stops_every_process_on_ctrl_c(tmp_path: Path) -> None:
+def test_up_serves_the_demo_keeps_data_until_reset_and_stops_every_process_on_ctrl_c(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    for run in ("first", "second"):  # the second run finds the data of the first
-        launcher = start_launcher(data)
+    operator: Participant | None = None
+    # The second run finds the first's data, and is started as a background job of a script (SIGINT
+    # ignored), where Ctrl-C must still stop it; the third starts afresh.
+    for run, options, sigint_ignored in (("first", (), False), ("second", (), True), ("reset", ("--reset",), False)):
+        launcher = start_launcher(data, *options, sigint_ignored=sigint_ignored)
         children: list[psutil.Process] = []
         try:
             gateway = read_gateway_url(launcher)
@@ -60,12 +70,19 @@ def test_up_serves_the_demo_keeps_data_and_stops_every_process_on_ctrl_c(tmp_pat
             assert len(children) >= 8, "PostgreSQL, Valkey, Tansu and five services"
             contests = httpx.get(gateway + "/api/contests", timeout=10).json()
             assert [c["id"] for c in contests] == ["cds-cchc-2024"], run
-            if run == "first":
-                make_an_operator(gateway, data)
+            if operator is None:
+                operator = make_an_operator(gateway, data)
+            elif run == "second":  # the person, their role and their draft contest were all kept
+                operator.client = httpx.Client(base_url=gateway, timeout=30)  # the ports are new each run
+                assert operator.log_in().status_code == 200
+                assert open_a_contest(operator).status_code == 409, "the contest is there already"
+            else:
+                operator.client = httpx.Client(base_url=gateway, timeout=30)
+                assert operator.log_in().status_code == 401, "--reset forgets everyone"
         finally:
             launcher.send_signal(signal.SIGINT)
             launcher.wait(60)
-        assert launcher.returncode == 0
+        assert launcher.returncode == 0, run
         _, alive = psutil.wait_procs(children, timeout=30)
-        assert alive == [], f"left running after Ctrl-C: {alive}"
+        assert alive == [], f"left running after Ctrl-C ({run} run): {alive}"
     assert (data / "postgres" / "PG_VERSION").exists()

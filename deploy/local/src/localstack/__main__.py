@@ -20,6 +20,9 @@ from localstack.platform import SERVICES, Platform
 
 
 def main() -> None:
+    # Started in the background by a non-interactive shell, the launcher inherits SIGINT as ignored, and
+    # Python then installs no KeyboardInterrupt handler: Ctrl-C to the group would stop nothing.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     parser = argparse.ArgumentParser(prog="localstack", description="Run the contest platform locally.")
     parser.add_argument("command", choices=["up", "grant-role"],
                         help="up: start everything and wait for Ctrl-C; grant-role: give a person a role")
