@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 
 from contracts import AnswerKeyCorrected, AttemptSubmitted, Envelope, RoundPublished, decode, encode, wrap
@@ -181,15 +182,21 @@ async def test_poison_goes_to_the_dead_letter_topic_and_the_rest_is_applied(serv
     reader = AIOKafkaConsumer(ATTEMPTS.dead_letter, bootstrap_servers=servers.broker.bootstrap_servers,
                               auto_offset_reset="latest")
     await reader.start()
+    dead_letters = dead_letters_counted(ATTEMPTS.name)
     try:
         await reader.seek_to_end()
         await scoring.attempts.handle([Record(b"\xff not json"), *records(unknown_type, bad_payload, good)])
         parked = await read_n(reader, 3)
     finally:
         await reader.stop()
+    assert dead_letters_counted(ATTEMPTS.name) - dead_letters == 3, "what an alert on dead_letters_total sees"
     assert b"\xff not json" in [r.value for r in parked]
     assert all(dict(r.headers)["source_topic"] == ATTEMPTS.name.encode() for r in parked)
     assert await scoring.pool.fetchval("SELECT count(*) FROM attempts") == 1
+
+
+def dead_letters_counted(topic: str) -> float:
+    return REGISTRY.get_sample_value("dead_letters_total", {"topic": topic}) or 0.0
 
 
 def random_uuid() -> object:
