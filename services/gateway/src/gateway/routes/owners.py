@@ -1,4 +1,7 @@
-"""Which service owns which API path. Order matters: the first match wins."""
+"""Which service owns which API path. Order matters: the first match wins.
+
+GET /participants/me/export is not here: the gateway answers it itself (gateway.routes.personal_data).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +16,6 @@ TABLE: list[tuple[str, str, str]] = [
     ("PATCH", r"/participants/me", "registration"),
     ("POST", r"/participants/me/verifications", "registration"),
     ("POST", r"/participants/me/verifications/confirm", "registration"),
-    ("GET", r"/participants/me/export", "registration"),
     ("POST", r"/participants/me/erasure", "registration"),
     ("POST", r"/sessions", "registration"),
     ("POST", r"/sessions/codes", "registration"),
