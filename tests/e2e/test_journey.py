@@ -63,6 +63,19 @@ def test_a_participant_registers_takes_a_round_and_reads_result_rank_and_inbox(p
     assert "10/20 câu đã trả lời" in receipt["body"] and attempt["id"] in receipt["body"]
     assert f"{result['correct']}/20" in scored["body"] and "Nguyễn Văn An" in scored["body"]
 
+    # Everything the platform holds about An, in one download (Nghị định 13/2023): a section per service.
+    exported = an.client.get("/api/participants/me/export", headers=an.auth)
+    assert exported.status_code == 200, exported.text
+    assert exported.headers["content-disposition"].startswith("attachment;")
+    everything = exported.json()
+    assert everything["registration"]["account"]["full_name"] == "Nguyễn Văn An"
+    taken = next(a for a in everything["exam"]["attempts"] if a["id"] == attempt["id"])
+    assert (taken["status"], taken["prediction"], len(taken["answers"])) == ("submitted", 321, 10)
+    graded = next(a for a in everything["scoring"]["attempts"] if a["attempt_id"] == attempt["id"])
+    assert graded["correct"] == result["correct"]
+    assert set(titles) <= {m["title"] for m in everything["notify"]["inbox"]}
+    assert binh.client.get("/api/participants/me", headers=binh.auth).json()["id"] not in exported.text
+
 
 def test_an_organiser_corrects_a_key_and_the_participant_is_regraded_and_told(platform: Platform) -> None:
     gateway = platform.url("gateway")
