@@ -17,9 +17,12 @@ from registration.settings import RegistrationSettings
 
 NOT_FOUND = Problem(404, "not_found", "Không tìm thấy tài khoản.")
 ERASED_NAME = "Thí sinh đã xoá dữ liệu"
+CONFIRMATION_REQUIRED = Problem(422, "confirmation_required", "Vui lòng nhập mật khẩu, hoặc mã xác thực đã gửi tới"
+                                " số điện thoại của bạn, để xác nhận xoá dữ liệu.")
 
 
-async def _own(conn: asyncpg.Connection, participant_id: str, lock: bool = False) -> asyncpg.Record:
+async def own(conn: asyncpg.Connection, participant_id: str, lock: bool = False) -> asyncpg.Record:
+    """The participant's own row, unless erased."""
     row = await conn.fetchrow("SELECT * FROM participants WHERE id = $1 AND erased_at IS NULL"
                               + (" FOR UPDATE" if lock else ""), participant_id)
     if row is None:
@@ -28,7 +31,7 @@ async def _own(conn: asyncpg.Connection, participant_id: str, lock: bool = False
 
 
 async def view(conn: asyncpg.Connection, participant_id: str) -> ParticipantView:
-    row = await _own(conn, participant_id)
+    row = await own(conn, participant_id)
     unit_name = await conn.fetchval("SELECT name FROM units WHERE code = $1", row["unit_code"])
     return ParticipantView(
         id=row["id"], full_name=row["full_name"], phone=row["phone"], email=row["email"],
@@ -39,7 +42,7 @@ async def view(conn: asyncpg.Connection, participant_id: str) -> ParticipantView
 
 async def send_verification(conn: asyncpg.Connection, settings: RegistrationSettings, participant_id: str,
                             channel: str) -> None:
-    row = await _own(conn, participant_id)
+    row = await own(conn, participant_id)
     destination = row["phone"] if channel == "sms" else row["email"]
     if destination is None:
         raise Problem(422, "no_email", "Tài khoản chưa có email để xác thực.")
@@ -48,7 +51,7 @@ async def send_verification(conn: asyncpg.Connection, settings: RegistrationSett
 
 
 async def confirm_verification(conn: asyncpg.Connection, participant_id: str, channel: str, code: str) -> None:
-    await _own(conn, participant_id)
+    await own(conn, participant_id)
     await codes.check(conn, participant_id, "verify_phone" if channel == "sms" else "verify_email", code)
     column = "phone_verified_at" if channel == "sms" else "email_verified_at"
     async with conn.transaction():
@@ -60,15 +63,17 @@ async def change(conn: asyncpg.Connection, participant_id: str, command: ChangeA
     """Apply account settings; name, unit and category changes are published for other services."""
     updates: dict[str, Any] = {}
     if command.new_password is not None:
-        current = await _own(conn, participant_id)
+        current = await own(conn, participant_id)
         if current["password_hash"] is not None and not await participants.password_matches(
                 command.current_password or "", current["password_hash"]):
             raise Problem(422, "wrong_password", "Mật khẩu hiện tại không đúng.")
         updates["password_hash"] = await participants.hash_password(command.new_password)
     async with conn.transaction():
-        row = await _own(conn, participant_id, lock=True)
+        row = await own(conn, participant_id, lock=True)
         if command.email is not None and command.email != row["email"]:
             updates.update(email=command.email, email_verified_at=None)
+        elif "email" in command.model_fields_set and command.email is None and row["email"] is not None:
+            updates.update(email=None, email_verified_at=None)  # an explicit null removes it; omitted keeps it
         if command.full_name is not None:
             updates["full_name"] = command.full_name.strip()
         if command.birth_year is not None:
@@ -79,7 +84,7 @@ async def change(conn: asyncpg.Connection, participant_id: str, command: ChangeA
         updates["unit_code"] = unit["code"]
         await _update(conn, participant_id, updates)
         if {"full_name", "category"} & updates.keys() or unit["code"] != row["unit_code"]:
-            fresh = await _own(conn, participant_id)
+            fresh = await own(conn, participant_id)
             event = ParticipantUpdated(participant_id=participant_id, display_name=fresh["full_name"],
                                        unit_code=unit["code"], unit_path=list(unit["path"]),
                                        category=fresh["category"], updated_at=datetime.now(UTC))
@@ -101,7 +106,7 @@ async def _update(conn: asyncpg.Connection, participant_id: str, updates: dict[s
 async def export(conn: asyncpg.Connection, participant_id: str) -> dict[str, Any]:
     """Everything registration holds about the person (Nghị định 13/2023/NĐ-CP, the right to access)."""
     account = (await view(conn, participant_id)).model_dump(mode="json")
-    row = await _own(conn, participant_id)
+    row = await own(conn, participant_id)
     grants = await sessions.grants_of(conn, participant_id)
     return {
         "account": account,
@@ -114,12 +119,26 @@ async def export(conn: asyncpg.Connection, participant_id: str) -> dict[str, Any
     }
 
 
-async def erase(conn: asyncpg.Connection, participant_id: str, password: str) -> None:
-    """Delete personal data; the id stays so results and unit statistics remain true, anonymously."""
-    if not await participants.password_matches(password, (await _own(conn, participant_id))["password_hash"]):
+async def send_erasure_code(conn: asyncpg.Connection, settings: RegistrationSettings, participant_id: str) -> None:
+    """A code to the person's phone, for those who confirm erasure without a password (or have none)."""
+    row = await own(conn, participant_id)
+    await codes.send(conn, settings, participant_id, "erase", "sms", row["phone"])
+
+
+async def erase(conn: asyncpg.Connection, participant_id: str, password: str | None, code: str | None) -> None:
+    """Delete personal data; the id stays so results and unit statistics remain true, anonymously.
+
+    The owner confirms with their password or a code sent to their phone (each that is given must match).
+    """
+    row = await own(conn, participant_id)
+    if password is None and code is None:
+        raise CONFIRMATION_REQUIRED
+    if password is not None and not await participants.password_matches(password, row["password_hash"]):
         raise Problem(422, "wrong_password", "Mật khẩu không đúng.")
+    if code is not None:
+        await codes.check(conn, participant_id, "erase", code)
     async with conn.transaction():
-        await _own(conn, participant_id, lock=True)
+        await own(conn, participant_id, lock=True)
         await conn.execute(
             "UPDATE participants SET full_name = $2, phone = NULL, email = NULL, password_hash = NULL,"
             " birth_year = 0, erased_at = now(), phone_verified_at = NULL, email_verified_at = NULL WHERE id = $1",

@@ -90,7 +90,18 @@ class ChangeAccount(BaseModel):
 
 
 class EraseAccount(BaseModel):
-    password: str = Field(min_length=1, max_length=128, description="Confirms that the owner asks")
+    """Confirmed by the password, or by a code sent to the phone (POST /participants/me/erasure/code)."""
+
+    password: str | None = Field(None, min_length=1, max_length=128, description="Confirms that the owner asks")
+    code: Text | None = Field(None, min_length=4, max_length=10, description="Or a code sent to the phone")
+
+
+class ChangePhone(BaseModel):
+    phone: Phone = Field(min_length=9, max_length=20, description="The new number; a code is sent to it")
+
+
+class ConfirmPhoneChange(BaseModel):
+    code: Text = Field(min_length=4, max_length=10)
 
 
 class Session(BaseModel):

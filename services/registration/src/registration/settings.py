@@ -25,7 +25,7 @@ class RegistrationSettings(ServiceSettings):
     rate_login_per_client: str = Field("60/minute", description="Log-in tries per client address")
     rate_codes_per_phone: str = Field("5/hour", description="Code requests per phone number")
     rate_codes_per_client: str = Field(
-        "30/hour", description="Code requests per client address (log-in, password reset, verification)")
+        "30/hour", description="Code requests per client address (log-in, reset, verification, erasure, phone change)")
     trust_forwarded_for: bool = Field(
         True, description="Take the client address from X-Forwarded-For (set by the gateway, on an internal network)")
 

@@ -8,10 +8,12 @@ from fastapi import APIRouter, Request, Response
 
 from kit.auth import CurrentPrincipal
 from kit.deps import Conn, RuntimeDep
-from registration import accounts, participants, sessions
+from registration import accounts, participants, phone_change, sessions
 from registration.ratelimits import client_address, limit_codes_per_client
 from registration.schemas import (
     ChangeAccount,
+    ChangePhone,
+    ConfirmPhoneChange,
     ConfirmVerification,
     EraseAccount,
     ParticipantView,
@@ -70,8 +72,40 @@ async def export(who: CurrentPrincipal, conn: Conn) -> dict[str, Any]:
     return await accounts.export(conn, who.participant_id)
 
 
+@router.post("/participants/me/phone", status_code=202)
+async def change_phone(command: ChangePhone, request: Request, who: CurrentPrincipal, conn: Conn,
+                       runtime: RuntimeDep) -> dict[str, str]:
+    """Send a code to the new number; the number changes when the code is confirmed."""
+    settings = runtime.settings
+    await limit_codes_per_client(runtime, request)
+    # Per number too, counted with log-in codes to it: this must not become a way to flood someone's phone.
+    phone = participants.rules.normalise_phone(command.phone) or command.phone
+    await runtime.rate_limits.hit(settings.rate_codes_per_phone, "codes-phone", phone)
+    await phone_change.request(conn, settings, who.participant_id, command.phone)
+    runtime.wake_relay()
+    return {"status": "sent"}
+
+
+@router.post("/participants/me/phone/confirm", response_model=ParticipantView)
+async def confirm_phone_change(command: ConfirmPhoneChange, who: CurrentPrincipal, conn: Conn,
+                               runtime: RuntimeDep) -> ParticipantView:
+    await phone_change.confirm(conn, who.participant_id, command.code)
+    runtime.wake_relay()
+    return await accounts.view(conn, who.participant_id)
+
+
+@router.post("/participants/me/erasure/code", status_code=202)
+async def send_erasure_code(request: Request, who: CurrentPrincipal, conn: Conn,
+                            runtime: RuntimeDep) -> dict[str, str]:
+    """A code to confirm erasure with, for those who log in by code and have no password."""
+    await limit_codes_per_client(runtime, request)
+    await accounts.send_erasure_code(conn, runtime.settings, who.participant_id)
+    runtime.wake_relay()
+    return {"status": "sent"}
+
+
 @router.post("/participants/me/erasure", status_code=204)
 async def erase(command: EraseAccount, who: CurrentPrincipal, conn: Conn, runtime: RuntimeDep) -> Response:
-    await accounts.erase(conn, who.participant_id, command.password)
+    await accounts.erase(conn, who.participant_id, command.password, command.code)
     runtime.wake_relay()
     return Response(status_code=204)
