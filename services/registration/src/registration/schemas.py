@@ -156,3 +156,14 @@ class GrantRole(BaseModel):
     role: Literal["coordinator", "organiser", "operator"]
     unit_code: Text | None = Field(None, max_length=64)
     contest_id: Text | None = Field(None, max_length=64)
+
+
+class RoleGrantView(BaseModel):
+    id: int
+    participant_id: str
+    full_name: str
+    role: str
+    unit_code: str | None
+    contest_id: str | None
+    granted_by: str | None
+    granted_at: datetime
