@@ -100,7 +100,11 @@ async def test_account_settings_publish_name_and_unit_changes(reg: Registration)
     assert updated[-1]["display_name"] == "Lê Thị Cúc Hoa" and updated[-1]["unit_path"] == ["BP", "BP-DP"]
     taken = await reg.client.patch("/participants/me", json={"email": "other@example.vn"}, headers=bearer(cuc))
     assert taken.status_code == 409 and "đã được đăng ký" in taken.json()["error"]["message"]
-    assert other  # the owner of that email keeps it
+    # The owner of that email keeps it, and the refused change leaves the other account's email as it was.
+    assert (await reg.client.get("/participants/me", headers=bearer(other))).json()["email"] == "other@example.vn"
+    assert (await reg.client.get("/participants/me", headers=bearer(cuc))).json()["email"] == "cuc2@example.vn"
+    assert not [e for e in await reg.events("ContactDetailsChanged")
+                if e["participant_id"] == cuc["participant_id"] and e["email"] == "other@example.vn"]
     wrong = await reg.client.patch("/participants/me", json={"new_password": "abcdefgh1", "current_password": "x"},
                                    headers=bearer(cuc))
     assert wrong.status_code == 422
