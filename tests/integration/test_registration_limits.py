@@ -94,3 +94,18 @@ async def test_a_code_request_tells_nobody_whether_a_phone_is_registered(reg: Re
         ours, theirs = (answers[p][1] for p in (registered, stranger))
         assert ours.json()["error"]["code"] == theirs.json()["error"]["code"] == "code_too_soon"
         assert abs(int(ours.headers["retry-after"]) - int(theirs.headers["retry-after"])) <= 1
+
+
+async def test_phone_change_codes_count_against_the_new_number(servers: Servers) -> None:
+    # Pointing accounts at someone's number must not flood it: codes to a number count alike, whatever asks.
+    async with running_registration(servers, rate_codes_per_phone="1/hour") as reg:
+        target = random_phone()
+        first, second = await reg.register(), await reg.register()
+        asked = await reg.client.post("/participants/me/phone", json={"phone": target},
+                                      headers={**bearer(first), **_client()})
+        assert asked.status_code == 202
+        again = await reg.client.post("/participants/me/phone", json={"phone": "+84 " + target[1:]},
+                                      headers={**bearer(second), **_client()})
+        _refused_with_retry_after(again)
+        log_in_code = await reg.client.post("/sessions/codes", json={"phone": target}, headers=_client())
+        _refused_with_retry_after(log_in_code)
