@@ -34,10 +34,12 @@ async def log_in(command: LogIn, request: Request, conn: Conn, runtime: RuntimeD
     s = runtime.settings
     await _limit(runtime, request, command.phone, s.rate_login_per_phone, s.rate_login_per_client, "log-in")
     row = await participants.authenticate(conn, command.phone, command.password)
-    if row["consented_at"] is None and not command.consent:
-        raise CONSENT_REQUIRED  # after the password check, so it tells a stranger nothing
-    await conn.execute("UPDATE participants SET consented_at = coalesce(consented_at, now()) WHERE id = $1",
-                       row["id"])
+    if row["consented_at"] is None:
+        if not command.consent:
+            raise CONSENT_REQUIRED  # after the password check, so it tells a stranger nothing
+        # Written only then: a log-in of someone who consented long ago costs no write at the rush.
+        await conn.execute("UPDATE participants SET consented_at = coalesce(consented_at, now()) WHERE id = $1",
+                           row["id"])
     return await sessions.open_session(conn, s, row["id"])
 
 
