@@ -43,6 +43,8 @@ async def export(request: Request) -> Response:
     who = verifier.verify(token)  # the same 401s the services would give, before asking any of them
     headers = {"authorization": authorization, "accept": "application/json",
                "x-forwarded-for": request.client.host if request.client else "unknown"}
+    if "x-request-id" in request.headers:  # one id across the four services' logs, as the proxy passes it
+        headers["x-request-id"] = request.headers["x-request-id"]
     parts = await asyncio.gather(*(_section(request, service, headers) for service in SERVICES))
     refused = [p for p in parts if isinstance(p, Problem)]
     if refused:
