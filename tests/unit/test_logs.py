@@ -59,6 +59,15 @@ def test_a_records_traceback_is_inside_its_json_line(capsys: pytest.CaptureFixtu
     assert "an.nguyen" not in line["exception"]
 
 
+def test_faststreams_own_plain_text_handler_is_replaced(capsys: pytest.CaptureFixture[str]) -> None:
+    import faststream  # noqa: F401 - importing it installs the handler, as a service's start does
+
+    logs.configure("exam")
+    logging.getLogger("faststream").error("subscriber failed")
+    [line] = lines(capsys)
+    assert (line["logger"], line["msg"], line["level"]) == ("faststream", "subscriber failed", "error")
+
+
 def test_levels_below_the_configured_one_are_dropped_and_noisy_libraries_keep_to_warnings(
         capsys: pytest.CaptureFixture[str]) -> None:
     logs.configure("scoring", "WARNING")

@@ -42,36 +42,42 @@ def configure(service: str, level: str = "INFO") -> None:
     the same JSON on stderr. Called as the process starts and again by the app's lifespan; each call
     replaces the last."""
     numeric = logging.getLevelName(level)
-    tail: list[Processor] = [
-        structlog.processors.EventRenamer("msg"),
-        structlog.processors.format_exc_info,
-        _redact_values,
-        structlog.processors.JSONRenderer(ensure_ascii=False),
-    ]
-    stamp = structlog.processors.TimeStamper(fmt="iso", utc=True)
+    # What the line says is redacted before the fields added here (level, time, service), which never need it.
+    said: list[Processor] = [structlog.processors.format_exc_info, _redact_values]
+    added: list[Processor] = [structlog.processors.add_log_level, structlog.processors.TimeStamper(fmt="iso", utc=True),
+                              _add_service(service)]
+    rendered: list[Processor] = [structlog.processors.EventRenamer("msg"),
+                                 structlog.processors.JSONRenderer(ensure_ascii=False)]
     structlog.configure(
-        processors=[structlog.contextvars.merge_contextvars, structlog.processors.add_log_level, stamp,
-                    _add_service(service), *tail],
+        processors=[structlog.contextvars.merge_contextvars, *said, *added, *rendered],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        # Printing is what it was; only the stream is looked up at each line (see _Stderr).
-        logger_factory=structlog.PrintLoggerFactory(_Stderr()),  # type: ignore[arg-type]
+        # A write and a flush, as print() did; the stream is looked up at each line (see _Stderr).
+        logger_factory=structlog.WriteLoggerFactory(_Stderr()),  # type: ignore[arg-type]
     )
-    handler = logging.StreamHandler(_Stderr())  # type: ignore[arg-type]
-    handler.set_name(JSON_HANDLER)
-    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[structlog.processors.add_log_level, structlog.stdlib.add_logger_name, stamp,
-                           _add_service(service)],
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *tail],
-    ))
     root = logging.getLogger()
     # Only our own handler is replaced: others (pytest's log capture, say) are not ours to remove.
     for old in [h for h in root.handlers if h.get_name() == JSON_HANDLER]:
         root.removeHandler(old)
-    root.addHandler(handler)
+    root.addHandler(_json_handler(structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[*said, *added, structlog.stdlib.add_logger_name],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *rendered])))
     root.setLevel(numeric)
+    # faststream gives its logger a plain-text handler of its own as it is imported, and stops its records
+    # from reaching the root's: taken back, so they are JSON too.
+    faststream = logging.getLogger("faststream")
+    for plain in [h for h in faststream.handlers if type(h) is logging.StreamHandler]:
+        faststream.removeHandler(plain)
+    faststream.propagate = True
     # aiokafka and faststream log through the standard library; keep their noise at warning.
     for noisy in ("aiokafka", "faststream", "uvicorn.access", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _json_handler(formatter: logging.Formatter) -> logging.Handler:
+    handler = logging.StreamHandler(_Stderr())  # type: ignore[arg-type]
+    handler.set_name(JSON_HANDLER)
+    handler.setFormatter(formatter)
+    return handler
 
 
 class _Stderr:
@@ -94,7 +100,11 @@ def _add_service(service: str) -> Processor:
 
 def _redact_values(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
     for key, value in event_dict.items():
-        event_dict[key] = _redacted(value)
+        if value.__class__ is str:  # most values: tested here rather than in a call per value
+            if len(value) >= 10 or "@" in value:  # shorter, no phone number fits
+                event_dict[key] = redact(value)
+        elif isinstance(value, list | tuple | dict):
+            event_dict[key] = _redacted(value)
     return event_dict
 
 
