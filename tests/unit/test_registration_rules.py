@@ -1,10 +1,12 @@
-"""Registration's rules: Vietnamese mobile numbers as people type them, participant categories."""
+"""Registration's rules: Vietnamese mobile numbers as people type them, participant categories, storable text."""
 
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
-from registration.rules import CATEGORIES, normalise_phone
+from registration.rules import CATEGORIES, control_cells, normalise_phone
+from registration.schemas import ChangeAccount
 
 
 @pytest.mark.parametrize(
@@ -55,3 +57,25 @@ def test_the_seven_participant_categories() -> None:
     assert CATEGORIES["nhan-dan"] == "Nhân dân"
     assert all(label.strip() for label in CATEGORIES.values())
     assert len(set(CATEGORIES.values())) == len(CATEGORIES)
+
+
+@pytest.mark.parametrize("text", ["Trần\u0000Bình", "Bình\u0007", "\u001bBình", "Bình\u009b", "Bình\tAn", "Bình\nAn"])
+def test_text_with_a_control_character_is_refused(text: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        ChangeAccount(full_name=text)
+    assert refused.value.errors()[0]["type"] == "control_character"
+
+
+def test_a_full_name_is_stripped_before_its_length_is_checked() -> None:
+    assert ChangeAccount(full_name="  Nguyễn Văn An  ").full_name == "Nguyễn Văn An"
+    with pytest.raises(ValidationError) as refused:
+        ChangeAccount(full_name="    ")
+    assert refused.value.errors()[0]["type"] == "string_too_short"
+
+
+def test_import_cells_with_a_control_character_are_named_by_their_column() -> None:
+    columns = {"Họ và tên": ("ho_va_ten", "full_name"), "Email": ("email",)}
+    assert control_cells({"ho_va_ten": "Phạm Văn\nĐức", "email": "a@b.vn"}, columns) == [], "a line break in a cell"
+    assert control_cells({"full_name": "Phạm\u0000Đức", "ghi_chu": "\u0000"}, columns) == [
+        ("Họ và tên", "Ô «Họ và tên» chứa ký tự điều khiển không hợp lệ (ví dụ ký tự NUL); hãy xoá ký tự đó.")]
+    assert control_cells({"ghi_chu": "\u0000"}, columns) == [], "a column no importer reads is left alone"
