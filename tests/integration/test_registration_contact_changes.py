@@ -56,7 +56,12 @@ async def test_the_verification_code_does_not_erase_an_account(reg: Registration
 async def test_a_new_phone_number_takes_effect_once_its_code_comes_back(reg: Registration) -> None:
     cuc = await reg.register()
     new_phone = random_phone()
-    asked = await reg.client.post("/participants/me/phone", json={"phone": new_phone}, headers=bearer(cuc))
+    for password in (None, "sai-mat-khau"):
+        refused = await reg.client.post("/participants/me/phone", json={"phone": new_phone, "current_password":
+                                                                        password}, headers=bearer(cuc))
+        assert refused.status_code == 422 and refused.json()["error"]["code"] == "wrong_password"
+    asked = await reg.client.post("/participants/me/phone", json={"phone": new_phone, "current_password":
+                                                                  cuc["password"]}, headers=bearer(cuc))
     assert asked.status_code == 202
     [sent] = [e for e in await reg.events("VerificationCodeRequested") if e["destination"] == _e164(new_phone)]
     assert sent["participant_id"] == cuc["participant_id"] and sent["channel"] == "sms"
@@ -85,7 +90,8 @@ async def test_a_phone_change_to_a_taken_same_or_invalid_number_is_refused(reg: 
     other = await reg.register()
     for phone, status, code in ((other["phone"], 409, "already_registered"), (cuc["phone"], 422, "same_phone"),
                                 ("028 3823 4567", 422, "invalid_phone")):
-        answer = await reg.client.post("/participants/me/phone", json={"phone": phone}, headers=bearer(cuc))
+        answer = await reg.client.post("/participants/me/phone", json={"phone": phone, "current_password":
+                                                                       cuc["password"]}, headers=bearer(cuc))
         assert answer.status_code == status and answer.json()["error"]["code"] == code, answer.text
     assert await reg.db.fetchval("SELECT count(*) FROM one_time_codes WHERE purpose = 'change_phone'"
                                  " AND participant_id = $1", cuc["participant_id"]) == 0
@@ -100,3 +106,15 @@ async def test_an_email_is_removed_by_an_explicit_null_and_kept_when_left_out(re
     assert removed.json()["email_verified"] is False
     last = (await _contacts(reg, cuc))[-1]
     assert last["email"] is None and last["phone"] == _e164(cuc["phone"])
+
+
+async def test_a_person_without_a_password_changes_their_phone_with_codes_alone(reg: Registration) -> None:
+    duc = await reg.register()
+    await reg.db.execute("UPDATE participants SET password_hash = NULL WHERE id = $1", duc["participant_id"])
+    new_phone = random_phone()
+    asked = await reg.client.post("/participants/me/phone", json={"phone": new_phone}, headers=bearer(duc))
+    assert asked.status_code == 202
+    [sent] = [e for e in await reg.events("VerificationCodeRequested") if e["destination"] == _e164(new_phone)]
+    confirmed = await reg.client.post("/participants/me/phone/confirm", json={"code": sent["code"]},
+                                      headers=bearer(duc))
+    assert confirmed.status_code == 200 and confirmed.json()["phone"] == _e164(new_phone)

@@ -101,11 +101,12 @@ async def test_phone_change_codes_count_against_the_new_number(servers: Servers)
     async with running_registration(servers, rate_codes_per_phone="1/hour") as reg:
         target = random_phone()
         first, second = await reg.register(), await reg.register()
-        asked = await reg.client.post("/participants/me/phone", json={"phone": target},
-                                      headers={**bearer(first), **_client()})
+        asked = await reg.client.post("/participants/me/phone", json={
+            "phone": target, "current_password": first["password"]}, headers={**bearer(first), **_client()})
         assert asked.status_code == 202
-        again = await reg.client.post("/participants/me/phone", json={"phone": "+84 " + target[1:]},
-                                      headers={**bearer(second), **_client()})
+        again = await reg.client.post("/participants/me/phone", json={
+            "phone": "+84 " + target[1:], "current_password": second["password"]},
+            headers={**bearer(second), **_client()})
         _refused_with_retry_after(again)
         log_in_code = await reg.client.post("/sessions/codes", json={"phone": target}, headers=_client())
         _refused_with_retry_after(log_in_code)

@@ -16,10 +16,17 @@ TAKEN = Problem(409, "already_registered", "Số điện thoại này đã đư�
 
 
 async def request(conn: asyncpg.Connection, settings: RegistrationSettings, participant_id: str,
-                  raw_phone: str) -> None:
-    """Send a code to the new number; the number waits with the code."""
+                  raw_phone: str, current_password: str | None) -> None:
+    """Send a code to the new number; the number waits with the code.
+
+    The phone logs in and resets the password: whoever holds a stolen session must not move it to their own
+    number, so an account with a password confirms with it (as a new password does).
+    """
     phone = participants.phone_or_problem(raw_phone)
     row = await accounts.own(conn, participant_id)
+    if row["password_hash"] is not None and not await participants.password_matches(
+            current_password or "", row["password_hash"]):
+        raise Problem(422, "wrong_password", "Mật khẩu hiện tại không đúng.")
     if phone == row["phone"]:
         raise Problem(422, "same_phone", "Số điện thoại mới trùng với số hiện tại.")
     if await conn.fetchval("SELECT 1 FROM participants WHERE phone = $1", phone):

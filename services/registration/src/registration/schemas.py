@@ -98,6 +98,7 @@ class EraseAccount(BaseModel):
 
 class ChangePhone(BaseModel):
     phone: Phone = Field(min_length=9, max_length=20, description="The new number; a code is sent to it")
+    current_password: str | None = Field(None, max_length=128, description="Needed when the account has one")
 
 
 class ConfirmPhoneChange(BaseModel):

@@ -81,7 +81,7 @@ async def change_phone(command: ChangePhone, request: Request, who: CurrentPrinc
     # Per number too, counted with log-in codes to it: this must not become a way to flood someone's phone.
     phone = participants.rules.normalise_phone(command.phone) or command.phone
     await runtime.rate_limits.hit(settings.rate_codes_per_phone, "codes-phone", phone)
-    await phone_change.request(conn, settings, who.participant_id, command.phone)
+    await phone_change.request(conn, settings, who.participant_id, command.phone, command.current_password)
     runtime.wake_relay()
     return {"status": "sent"}
 
