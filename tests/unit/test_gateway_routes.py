@@ -72,3 +72,26 @@ def test_a_known_path_with_the_wrong_method_goes_nowhere(method: str, path: str)
 def test_path_traversal_goes_nowhere(path: str) -> None:
     for method in ("GET", "POST", "PUT"):
         assert service_for(method, path) is None
+
+
+# Served by the services for callers other than browsers, or answered by the gateway itself.
+NOT_THROUGH_THE_TABLE = {("GET", "/participants/me/export")}  # the gateway gathers the four services' parts
+
+
+@pytest.mark.parametrize("service", ["registration", "exam", "scoring", "notify"])
+def test_every_route_of_every_service_is_reachable_through_the_gateway(service: str) -> None:
+    """A route added to a service but not to the table would answer 404 to every browser."""
+    import importlib
+    import re
+
+    from fastapi.routing import APIRoute
+
+    routers = importlib.import_module(f"{service}.routes").ROUTERS
+    routes = [(method, route.path) for router in routers for route in router.routes if isinstance(route, APIRoute)
+              for method in route.methods]
+    assert routes
+    for method, template in routes:
+        if (method, template) in NOT_THROUGH_THE_TABLE:
+            continue
+        path = re.sub(r"\{[^}]+\}", "12", template)  # digits suit both word ids and numeric ones
+        assert service_for(method, path) == service, f"{method} {template}"
