@@ -32,7 +32,7 @@ async def test_a_person_without_a_password_erases_their_data_with_a_code(reg: Re
     sent = await reg.client.post("/participants/me/erasure/code", headers=bearer(duc))
     assert sent.status_code == 202
     [asked] = (await _codes(reg, duc))[len(before):]
-    assert asked["destination"] == _e164(duc["phone"]) and asked["purpose"] == "verify_phone"  # its wording
+    assert asked["destination"] == _e164(duc["phone"]) and asked["purpose"] == "erase_account"
     code = asked["code"]
     wrong = "000000" if code != "000000" else "111111"
     refused = await reg.client.post("/participants/me/erasure", json={"code": wrong}, headers=bearer(duc))
@@ -65,6 +65,7 @@ async def test_a_new_phone_number_takes_effect_once_its_code_comes_back(reg: Reg
     assert asked.status_code == 202
     [sent] = [e for e in await reg.events("VerificationCodeRequested") if e["destination"] == _e164(new_phone)]
     assert sent["participant_id"] == cuc["participant_id"] and sent["channel"] == "sms"
+    assert sent["purpose"] == "change_phone"
     me = (await reg.client.get("/participants/me", headers=bearer(cuc))).json()
     assert me["phone"] == _e164(cuc["phone"]), "the old number stays until the new one is confirmed"
     wrong = "000000" if sent["code"] != "000000" else "111111"

@@ -35,7 +35,8 @@ def test_times_are_shown_on_vietnams_clock(moment: datetime, shown: str) -> None
 @pytest.mark.parametrize(
     ("purpose", "what"),
     [("verify_phone", "Mã xác thực của bạn"), ("verify_email", "Mã xác thực email của bạn"),
-     ("log_in", "Mã đăng nhập của bạn"), ("reset_password", "Mã đặt lại mật khẩu của bạn")],
+     ("log_in", "Mã đăng nhập của bạn"), ("reset_password", "Mã đặt lại mật khẩu của bạn"),
+     ("erase_account", "Mã xác nhận xoá tài khoản của bạn"), ("change_phone", "Mã đổi số điện thoại của bạn")],
 )
 @pytest.mark.parametrize("channel", ["sms", "email"])
 def test_every_purpose_says_what_the_code_is_for(purpose: str, what: str, channel: str) -> None:

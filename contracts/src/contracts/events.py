@@ -60,8 +60,9 @@ class VerificationCodeRequested(Event):
     channel: Literal["sms", "email"] = Field(description="How to deliver the code", examples=["sms"])
     destination: str = Field(description="Phone in E.164 (+84...) or email address", examples=["+84912345678"])
     code: str = Field(description="The one-time code", examples=["482913"])
-    purpose: Literal["verify_phone", "verify_email", "log_in", "reset_password"] = Field(
-        description="What the code is for", examples=["verify_phone"])
+    # erase_account and change_phone were added within v1: notify, the only consumer, knows them.
+    purpose: Literal["verify_phone", "verify_email", "log_in", "reset_password", "erase_account", "change_phone"] = (
+        Field(description="What the code is for", examples=["verify_phone"]))
     expires_at: datetime = Field(description="UTC", examples=["2024-09-20T01:05:00Z"])
 
 

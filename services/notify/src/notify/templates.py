@@ -16,6 +16,9 @@ CODE_PURPOSES = {
     "verify_email": "Mã xác thực email",
     "log_in": "Mã đăng nhập",
     "reset_password": "Mã đặt lại mật khẩu",
+    # Said plainly, so that someone who did not ask for it knows what it would do.
+    "erase_account": "Mã xác nhận xoá tài khoản",
+    "change_phone": "Mã đổi số điện thoại",
 }
 
 

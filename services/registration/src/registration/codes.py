@@ -42,9 +42,8 @@ def _digest(participant_id: str, code: str) -> str:
     return tokens.digest(f"{participant_id}:{code}")
 
 
-# The contract names four purposes; these are announced as one of them, for its wording in the message,
-# until an addition to VerificationCodeRequested names them too.
-ANNOUNCED_AS = {"erase": "verify_phone", "change_phone": "verify_phone"}
+# The purposes as VerificationCodeRequested names them, where registration's own name differs.
+ANNOUNCED_AS = {"erase": "erase_account"}
 
 
 async def send(conn: asyncpg.Connection, settings: RegistrationSettings, participant_id: str, purpose: str,
