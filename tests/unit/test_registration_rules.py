@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from registration import consent
 from registration.rules import CATEGORIES, control_cells, normalise_phone
 from registration.schemas import ChangeAccount
 
@@ -79,3 +80,13 @@ def test_import_cells_with_a_control_character_are_named_by_their_column() -> No
     assert control_cells({"full_name": "Phạm\u0000Đức", "ghi_chu": "\u0000"}, columns) == [
         ("Họ và tên", "Ô «Họ và tên» chứa ký tự điều khiển không hợp lệ (ví dụ ký tự NUL); hãy xoá ký tự đó.")]
     assert control_cells({"ghi_chu": "\u0000"}, columns) == [], "a column no importer reads is left alone"
+
+
+def test_the_consent_notice_version_follows_its_text_and_an_empty_notice_is_refused() -> None:
+    built_in = consent.load(None)
+    assert "Nghị định số 13/2023/NĐ-CP" in built_in.text and len(built_in.version) == 12
+    assert consent.notice_of(built_in.text.replace("\n", "\r\n") + "\n\n") == built_in
+    assert consent.notice_of(built_in.text + " ").version == built_in.version
+    assert consent.notice_of(built_in.text + ".").version != built_in.version
+    with pytest.raises(ValueError, match="REGISTRATION_CONSENT_NOTICE_FILE"):
+        consent.notice_of(" \n")

@@ -62,6 +62,7 @@ FIELD_LABELS = {
     "category": "Đối tượng dự thi",
     "password": "Mật khẩu",
     "consent": "Đồng ý điều khoản dữ liệu cá nhân",
+    "consent_version": "Phiên bản thông báo xử lý dữ liệu cá nhân",
     "prediction": "Câu hỏi dự đoán",
     "answers": "Câu trả lời",
     "limit": "Số dòng",

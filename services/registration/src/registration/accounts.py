@@ -112,6 +112,8 @@ async def export(conn: asyncpg.Connection, participant_id: str) -> dict[str, Any
         "account": account,
         # None for a person pre-registered by their unit who has not logged in yet.
         "consented_at": row["consented_at"] and row["consented_at"].isoformat(),
+        # Which text of the notice was agreed to (GET /consent-notice); None for consent older than versions.
+        "consent_version": row["consent_version"],
         "roles": [g.claim() for g in grants],
         "sessions": await conn.fetchval("SELECT count(*) FROM refresh_tokens WHERE participant_id = $1"
                                         " AND revoked_at IS NULL AND expires_at > now()", participant_id),

@@ -13,7 +13,7 @@ from contracts import ParticipantRegistered, wrap
 from contracts.topics import PARTICIPANTS
 from kit import outbox
 from kit.errors import Problem
-from registration import contacts, rules
+from registration import consent, contacts, rules
 from registration.schemas import RegisterParticipant
 
 hasher = PasswordHash.recommended()  # argon2id, memory-hard
@@ -58,10 +58,11 @@ def already_registered(exc: asyncpg.UniqueViolationError) -> Problem:
     return Problem(409, "already_registered", f"{what} này đã được đăng ký.")
 
 
-async def register(conn: asyncpg.Connection, command: RegisterParticipant) -> str:
+async def register(conn: asyncpg.Connection, command: RegisterParticipant, notice: consent.Notice) -> str:
     """Create the participant and record ParticipantRegistered in the same transaction."""
     if not command.consent:
         raise Problem(422, "consent_required", "Bạn cần đồng ý với điều khoản xử lý dữ liệu cá nhân để đăng ký.")
+    version = consent.version_agreed(notice, command.consent_version)
     phone = phone_or_problem(command.phone)
     category = category_or_problem(command.category)
     unit = await unit_or_problem(conn, command.unit_code)
@@ -72,9 +73,10 @@ async def register(conn: asyncpg.Connection, command: RegisterParticipant) -> st
         try:
             await conn.execute(
                 "INSERT INTO participants (id, full_name, phone, email, birth_year, unit_code, category,"
-                " password_hash, consented_at, registered_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$9)",
+                " password_hash, consented_at, consent_version, registered_at)"
+                " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$9)",
                 participant_id, command.full_name.strip(), phone, command.email, command.birth_year,
-                unit["code"], category, password_hash, now)
+                unit["code"], category, password_hash, now, version)
         except asyncpg.UniqueViolationError as exc:
             raise already_registered(exc) from exc
         event = ParticipantRegistered(

@@ -29,6 +29,12 @@ CodeChannel = Literal["sms", "email"]
 UnitCodeInPath = Annotated[Text, Path(min_length=1, max_length=64)]
 
 
+ConsentVersion = Annotated[str, StringConstraints(max_length=64), BeforeValidator(printable)]
+CONSENT_VERSION = Field(None, examples=["3f9a1c2b7d4e"], description=(
+    "The version of the notice that was shown (GET /consent-notice); a version that is no longer current is"
+    " refused with 409 consent_outdated. Left out, the current version is recorded."))
+
+
 class RegisterParticipant(BaseModel):
     full_name: FullName = Field(examples=["Nguyễn Văn An"])
     phone: Phone = Field(min_length=9, max_length=20, examples=["0912 345 678"])
@@ -37,7 +43,9 @@ class RegisterParticipant(BaseModel):
     unit_code: Text = Field(min_length=1, max_length=64, examples=["BP-STTTT"])
     category: Text = Field(max_length=64, examples=["can-bo-cong-chuc-vien-chuc"])
     password: str = Field(min_length=8, max_length=128)
-    consent: bool = Field(description="Agrees to the contest's personal-data terms (Nghị định 13/2023/NĐ-CP)")
+    consent: bool = Field(description="Agrees to the contest's personal-data notice (Nghị định 13/2023/NĐ-CP),"
+                          " GET /consent-notice")
+    consent_version: ConsentVersion | None = CONSENT_VERSION
 
 
 CONSENT = Field(False, description="Needed by a pre-registered person the first time they open a session")
@@ -47,6 +55,7 @@ class LogIn(BaseModel):
     phone: Phone = Field(min_length=9, max_length=20)
     password: str = Field(min_length=1, max_length=128)
     consent: bool = CONSENT
+    consent_version: ConsentVersion | None = CONSENT_VERSION
 
 
 class RequestCode(BaseModel):
@@ -57,6 +66,7 @@ class LogInWithCode(BaseModel):
     phone: Phone = Field(min_length=9, max_length=20)
     code: Text = Field(min_length=4, max_length=10)
     consent: bool = CONSENT
+    consent_version: ConsentVersion | None = CONSENT_VERSION
 
 
 class ResetPassword(BaseModel):
@@ -64,6 +74,7 @@ class ResetPassword(BaseModel):
     code: Text = Field(min_length=4, max_length=10)
     new_password: str = Field(min_length=8, max_length=128)
     consent: bool = CONSENT
+    consent_version: ConsentVersion | None = CONSENT_VERSION
 
 
 class RefreshSession(BaseModel):
@@ -103,6 +114,12 @@ class ChangePhone(BaseModel):
 
 class ConfirmPhoneChange(BaseModel):
     code: Text = Field(min_length=4, max_length=10)
+
+
+class ConsentNoticeView(BaseModel):
+    version: str = Field(examples=["3f9a1c2b7d4e"], description="Derived from the text: a changed text is a new"
+                         " version")
+    text: str = Field(description="The notice in Vietnamese; Markdown headings (##, ###), lists (-) and paragraphs")
 
 
 class Session(BaseModel):

@@ -26,6 +26,9 @@ class RegistrationSettings(ServiceSettings):
     rate_codes_per_phone: str = Field("5/hour", description="Code requests per phone number")
     rate_codes_per_client: str = Field(
         "30/hour", description="Code requests per client address (log-in, reset, verification, erasure, phone change)")
+    consent_notice_file: Path | None = Field(
+        None, description="The organising committee's own personal-data notice (UTF-8 text, Markdown headings and"
+        " lists); the built-in one otherwise. Its version is a hash of its text")
     trust_forwarded_for: bool = Field(
         True, description="Take the client address from X-Forwarded-For (set by the gateway, on an internal network)")
 

@@ -27,6 +27,7 @@ TABLE: list[tuple[str, str, str]] = [
     ("POST", r"/sessions/logout", "registration"),
     ("POST", r"/password-resets", "registration"),
     ("POST", r"/password-resets/confirm", "registration"),
+    ("GET", r"/consent-notice", "registration"),
     ("GET", r"/units", "registration"),
     ("GET", r"/units/{ID}/participants", "registration"),
     ("POST", r"/units/import", "registration"),

@@ -1,5 +1,6 @@
 """HTTP routes of the registration service, one module per resource."""
 
-from registration.routes import imports, participants, sessions, staff, units
+from registration.routes import consent, imports, participants, sessions, staff, units
 
-ROUTERS = [participants.router, sessions.router, units.router, imports.router, staff.router]
+ROUTERS = [participants.router, sessions.router, units.router, imports.router, staff.router,
+           consent.router]

@@ -34,7 +34,7 @@ async def register(command: RegisterParticipant, request: Request, conn: Conn, r
     # Per number too: many addresses must not try one number again and again (each try may send it a code).
     phone = participants.rules.normalise_phone(command.phone) or command.phone
     await runtime.rate_limits.hit(settings.rate_register_per_phone, "register-phone", phone)
-    participant_id = await participants.register(conn, command)
+    participant_id = await participants.register(conn, command, runtime.consent_notice)
     await accounts.send_verification(conn, settings, participant_id, "sms")
     runtime.wake_relay()
     return await sessions.open_session(conn, settings, participant_id)
