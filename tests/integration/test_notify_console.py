@@ -423,5 +423,7 @@ async def test_message_templates_start_from_the_defaults_and_are_the_organisers_
     assert bad.status_code == 422 and "Tên mẫu" in bad.json()["error"]["message"]
     listed = {t["name"]: t for t in (await console.client.get(url, headers=coordinator)).json()}
     assert listed["trao-giai"]["body"] == mine["body"] and listed["trao-giai"]["updated_at"] is not None
+    elsewhere = console.token("org-khac", Grant("organiser", contest="c-khac"))
+    assert (await console.client.get(url, headers=elsewhere)).status_code == 403, "another contest's organiser"
     assert (await console.client.delete(f"{url}/trao-giai", headers=console.organiser)).status_code == 204
     assert (await console.client.delete(f"{url}/trao-giai", headers=console.organiser)).status_code == 404

@@ -28,7 +28,8 @@ def _organiser_only(by: Principal, contest_id: str) -> None:
 
 async def listing(conn: asyncpg.Connection, by: Principal, contest_id: str) -> list[dict[str, object]]:
     """The contest's own templates, then the starters it has not replaced."""
-    if not by.grants:
+    # Coordinators compose for their units in any contest; an organiser, only in their own.
+    if not (by.organises(contest_id) or any(g.role == "coordinator" for g in by.grants)):
         raise FORBIDDEN
     own = {r["name"]: dict(r) for r in await conn.fetch(
         "SELECT name, title, body, updated_at FROM templates WHERE contest_id = $1 ORDER BY name", contest_id)}
