@@ -17,6 +17,8 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from exam.demo import demo_questions
 from exam.schemas import AttemptView, ContestView, OptionView, QuestionView, Receipt, RoundView
 from kit.auth import ALGORITHM, ISSUER
+from registration import consent
+from registration.schemas import ConsentNoticeView
 from scoring.award_rules import DEFAULT_RULES, AwardRules
 from scoring.award_schemas import AwardRulesView
 from scoring.schemas import AttemptResult, Leaderboard, LeaderboardEntry, MyPlace
@@ -29,6 +31,12 @@ SIGNING_KEY = Ed25519PrivateKey.generate()
 KEY = SIGNING_KEY.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode()
 # The gateway verifies tokens with registration's public key, as every service does.
 PUBLIC_KEY = SIGNING_KEY.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+def consent_notice(text: str | None = None) -> ConsentNoticeView:
+    """Registration's notice: its built-in text (real length), or another, under the version registration gives it."""
+    notice = consent.notice_of(text) if text else consent.load(None)
+    return ConsentNoticeView(version=notice.version, text=notice.text)
 
 
 def access_token(ttl_s: int = 900, name: str = "Nguyễn Văn An") -> str:
@@ -66,6 +74,9 @@ class Services:
     submitted: dict[str, Any] | None = None
     refreshes: int = 0
     errors: dict[tuple[str, str], tuple[int, str, str]] = field(default_factory=dict)
+    notice: ConsentNoticeView = field(default_factory=consent_notice)
+    # The person logging in was pre-registered by their unit and has not agreed to the notice yet.
+    pre_registered: bool = False
 
     def bodies(self, method: str, path: str) -> list[Any]:
         return [json.loads(c.content or b"null") for c in self.calls if c.method == method and c.url.path == path]
@@ -81,7 +92,28 @@ class Services:
         service = request.url.host
         return getattr(self, service)(request, request.method, request.url.path)
 
+    def consent_refused(self, request: httpx.Request, path: str) -> httpx.Response | None:
+        """Registration's answer to a consent missing (from someone who owes one) or given to an older text."""
+        owes = path == "/participants" or (self.pre_registered and path in ("/sessions", "/password-resets/confirm"))
+        if not owes:
+            return None
+        body = json.loads(request.content)
+        if not body.get("consent"):
+            return httpx.Response(422, json={"error": {"code": "consent_required", "message": "Bạn cần đồng ý với"
+                                                       " điều khoản xử lý dữ liệu cá nhân để tiếp tục."}})
+        if body.get("consent_version") not in (None, self.notice.version):
+            return httpx.Response(409, json={"error": {"code": "consent_outdated", "message": "Thông báo về xử lý"
+                                                       " dữ liệu cá nhân vừa được cập nhật. Vui lòng đọc nội dung"
+                                                       " mới và đánh dấu đồng ý lại để tiếp tục."}})
+        if path != "/participants":
+            self.pre_registered = False  # agreed: asked once
+        return None
+
     def registration(self, request: httpx.Request, method: str, path: str) -> httpx.Response:
+        if method == "GET" and path == "/consent-notice":
+            return httpx.Response(200, content=self.notice.model_dump_json())
+        if method == "POST" and (refused := self.consent_refused(request, path)):
+            return refused
         if method == "GET" and path == "/units":
             return httpx.Response(200, json=[
                 {"code": "BP", "name": "Tỉnh Bình Phước", "kind": "province", "parent_code": None, "headcount": 10},

@@ -16,7 +16,7 @@ from gateway.routes.owners import service_for
 from gateway.settings import GatewaySettings
 from gateway.web import forms, render
 from registration.rules import CATEGORIES
-from tests.unit.gateway_fakes import ATTEMPT, CONTEST, PUBLIC_KEY, ROUND, Services, access_token
+from tests.unit.gateway_fakes import ATTEMPT, CONTEST, PUBLIC_KEY, ROUND, Services, access_token, consent_notice
 
 PAGE_BUDGET = 100 * 1024
 
@@ -120,8 +120,9 @@ async def test_every_page_is_vietnamese_with_one_h1_and_labelled_inputs(browser:
 
 async def test_each_page_with_its_css_and_script_weighs_under_100_kb(browser: httpx.AsyncClient) -> None:
     log_in(browser)
-    pages = ["/dang-ky", "/dang-nhap", f"/cuoc-thi/{CONTEST}", f"/bai-thi/{ATTEMPT}", f"/bai-thi/{ATTEMPT}/nop-bai",
-             f"/bai-thi/{ATTEMPT}/ket-qua", f"/vong-thi/{ROUND}/bang-xep-hang", "/hop-thu"]
+    pages = ["/dang-ky", "/dang-nhap", "/quen-mat-khau", f"/cuoc-thi/{CONTEST}", f"/bai-thi/{ATTEMPT}",
+             f"/bai-thi/{ATTEMPT}/nop-bai", f"/bai-thi/{ATTEMPT}/ket-qua", f"/vong-thi/{ROUND}/bang-xep-hang",
+             "/hop-thu"]
     for path in pages:
         assert await weight(browser, path) < PAGE_BUDGET, path
     attempt_page = await browser.get(f"/bai-thi/{ATTEMPT}", headers={"accept-encoding": "gzip"})
@@ -146,7 +147,8 @@ async def test_registering_sets_httponly_session_cookies_and_leads_to_verificati
     answer = await browser.post("/dang-ky?tiep=/cuoc-thi/" + CONTEST, data={
         "csrf_token": token, "full_name": "Nguyễn Văn An", "phone": "0912 345 678", "email": "", "birth_year": "1990",
         "unit_code": "BP-STTTT", "category": "can-bo-cong-chuc-vien-chuc", "password": "matkhau123",
-        "password_again": "matkhau123", "consent": "yes"})
+        "password_again": "matkhau123", "consent": "yes",
+        "consent_version": consent_version_of(await browser.get("/dang-ky"))})
     assert answer.status_code == 303 and answer.headers["location"] == f"/xac-minh?tiep=/cuoc-thi/{CONTEST}"
     cookies = answer.headers.get_list("set-cookie")
     for name in ("access_token", "refresh_token"):
@@ -154,12 +156,89 @@ async def test_registering_sets_httponly_session_cookies_and_leads_to_verificati
         assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie
     sent = services.bodies("POST", "/participants")[0]
     assert sent["birth_year"] == 1990 and sent["consent"] is True and sent["email"] is None
+    assert sent["consent_version"] == services.notice.version, "the version of the text shown goes with the consent"
     verify_token = await csrf_of(browser, "/xac-minh")
     confirmed = await browser.post("/xac-minh", data={"csrf_token": verify_token, "code": "123456",
                                                       "tiep": f"/cuoc-thi/{CONTEST}", "action": "confirm"})
     assert confirmed.headers["location"] == f"/cuoc-thi/{CONTEST}?tb=da-xac-minh"
     verification = next(c for c in services.calls if c.url.path.endswith("/verifications/confirm"))
     assert verification.headers["authorization"].startswith("Bearer ")
+
+
+def consent_version_of(page: httpx.Response) -> str:
+    found = re.search(r'name="consent_version" value="([^"]+)"', page.text)
+    assert found, page.text
+    return found.group(1)
+
+
+async def test_the_registration_form_shows_the_notice_folded_above_the_checkbox(
+        browser: httpx.AsyncClient, services: Services) -> None:
+    page = await browser.get("/dang-ky")
+    notice = page.text.split('<details class="notice-text">', 1)[1].split("</details>", 1)[0]
+    assert "<summary>Đọc Thông báo về xử lý dữ liệu cá nhân</summary>" in notice  # opens without the script
+    for words in ("<h3>Bên xử lý dữ liệu</h3>", "Ban Tổ chức cuộc thi", "<li>Chấm bài, xếp hạng và trao giải.</li>",
+                  "Thời gian lưu trữ", "rút lại sự đồng ý"):
+        assert words in notice, words
+    assert "<h1>" not in notice and "##" not in notice
+    assert consent_version_of(page) == services.notice.version
+    assert "Tôi đã đọc và đồng ý" in page.text
+
+
+async def test_the_notice_is_escaped_and_a_changed_one_is_shown_again_after_registration_says_so(
+        browser: httpx.AsyncClient, services: Services) -> None:
+    token = await csrf_of(browser, "/dang-ky")
+    shown = consent_version_of(await browser.get("/dang-ky"))
+    services.notice = consent_notice("## Thông báo mới\n\nDữ liệu <b>chỉ</b> dùng cho Hội thi.")
+    form = {"csrf_token": token, "full_name": "Nguyễn Văn An", "phone": "0912 345 678", "birth_year": "1990",
+            "unit_code": "BP-STTTT", "category": "nhan-dan", "password": "matkhau123", "password_again": "matkhau123",
+            "consent": "yes", "consent_version": shown}
+    again = await browser.post("/dang-ky", data=form)
+    assert again.status_code == 409 and 'id="f-consent-error">Thông báo về xử lý dữ liệu cá nhân vừa' in again.text
+    assert "Dữ liệu &lt;b&gt;chỉ&lt;/b&gt; dùng cho Hội thi." in again.text, "the new text, not the cached one"
+    assert consent_version_of(again) == services.notice.version != shown
+    done = await browser.post("/dang-ky", data={**form, "consent_version": consent_version_of(again)})
+    assert done.status_code == 303
+
+
+async def test_a_pre_registered_person_sets_a_first_password_agreeing_on_the_way(
+        browser: httpx.AsyncClient, services: Services) -> None:
+    services.pre_registered = True  # no password yet, no consent yet: "forgot password" is their way in
+    token = await csrf_of(browser, "/quen-mat-khau")
+    assert 'name="consent"' not in (await browser.get("/quen-mat-khau")).text
+    sent = await browser.post("/quen-mat-khau", data={"csrf_token": token, "step": "request", "phone": "0912345678"})
+    assert sent.status_code == 200 and 'name="consent"' not in sent.text, "asked only of those who owe it"
+    form = {"csrf_token": token, "step": "confirm", "phone": "0912345678", "code": "482913",
+            "new_password": "matkhau-moi-1", "password_again": "matkhau-moi-1"}
+    asked = await browser.post("/quen-mat-khau", data=form)
+    assert asked.status_code == 422 and "set-cookie" not in asked.headers
+    assert "đánh dấu ô đồng ý và nhập lại mật khẩu" in asked.text and 'id="f-consent-error"' in asked.text
+    assert 'name="code" type="text" value="482913"' in asked.text, "the code typed is kept"
+    assert 'name="phone" value="0912345678"' in asked.text and "matkhau-moi-1" not in asked.text
+    assert '<details class="notice-text">' in asked.text
+    mismatch = await browser.post("/quen-mat-khau", data={**form, "password_again": "khac-hẳn-1",
+                                                            "consent_version": consent_version_of(asked)})
+    assert mismatch.status_code == 422 and 'name="consent"' in mismatch.text, "the box stays once shown"
+    done = await browser.post("/quen-mat-khau", data={**form, "consent": "yes",
+                                                        "consent_version": consent_version_of(asked)})
+    assert done.status_code == 303 and done.headers["location"] == "/?tb=da-doi-mat-khau"
+    last = services.bodies("POST", "/password-resets/confirm")[-1]
+    assert last["code"] == "482913" and last["consent"] is True and last["consent_version"] == services.notice.version
+
+
+async def test_a_log_in_asks_for_consent_when_registration_does(
+        browser: httpx.AsyncClient, services: Services) -> None:
+    services.pre_registered = True
+    token = await csrf_of(browser, "/dang-nhap")
+    form = {"csrf_token": token, "phone": "0912345678", "password": "matkhau-cua-don-vi",
+            "tiep": f"/cuoc-thi/{CONTEST}"}
+    asked = await browser.post("/dang-nhap", data=form)
+    assert asked.status_code == 422 and '<details class="notice-text">' in asked.text
+    assert 'value="0912345678"' in asked.text and "matkhau-cua-don-vi" not in asked.text
+    assert services.bodies("POST", "/sessions")[-1]["consent"] is False
+    done = await browser.post("/dang-nhap", data={**form, "consent": "yes",
+                                                   "consent_version": consent_version_of(asked)})
+    assert done.status_code == 303 and done.headers["location"] == f"/cuoc-thi/{CONTEST}"
+    assert services.bodies("POST", "/sessions")[-1]["consent_version"] == services.notice.version
 
 
 async def test_a_service_refusal_is_shown_next_to_its_field(browser: httpx.AsyncClient, services: Services) -> None:

@@ -14,6 +14,7 @@ from gateway.web import (
     admin_transfer,
     admin_units,
     errors,
+    password_reset,
     public,
     results,
     static,
@@ -33,7 +34,7 @@ def install(app: FastAPI) -> None:
     app.state.web_cache = Cache()
     # Phones on mobile data: every text answer over 500 bytes travels compressed.
     app.add_middleware(GZipMiddleware, minimum_size=500)
-    for module in (static, public, accounts, taking, results):
+    for module in (static, public, accounts, password_reset, taking, results):
         app.include_router(module.router)
     # The organisers' and unit coordinators' pages, under /quan-tri.
     for module in (admin_contests, admin_banks, admin_units, admin_results, admin_notify, admin_transfer):

@@ -1,4 +1,4 @@
-"""Register, verify the phone, log in and out, reset a forgotten password."""
+"""Register, verify the phone, log in and out (a forgotten password: gateway.web.password_reset)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from gateway.web import forms, render, session, upstream
+from gateway.web import consent, forms, render, session, upstream
 from gateway.web.session import Visitor
 from gateway.web.upstream import ServiceError
 
@@ -15,12 +15,13 @@ router = APIRouter(include_in_schema=False)
 UNITS_TTL_S = 300.0
 # Which field a service's refusal is about, so the message stands next to that field.
 FIELD_OF = {"invalid_phone": "phone", "already_registered": "phone", "unknown_unit": "unit_code",
-            "invalid_category": "category", "consent_required": "consent", "wrong_code": "code",
-            "wrong_credentials": "password"}
+            "invalid_category": "category", "consent_required": "consent", "consent_outdated": "consent",
+            "wrong_code": "code", "wrong_credentials": "password"}
+
 REGISTER_FIELDS = ("full_name", "phone", "email", "birth_year", "unit_code", "category")
 
 
-def _errors(error: ServiceError) -> dict[str, str]:
+def field_errors(error: ServiceError) -> dict[str, str]:
     found = {name.split(".")[0]: message for name, message in error.fields.items()}
     field = FIELD_OF.get(error.code)
     if error.code == "already_registered" and error.message.startswith("Email"):
@@ -31,10 +32,11 @@ def _errors(error: ServiceError) -> dict[str, str]:
 
 
 async def _register_page(request: Request, who: Visitor, values: dict[str, str], message: str = "",
-                         errors: dict[str, str] | None = None, status: int = 200) -> Response:
+                         errors: dict[str, str] | None = None, status: int = 200, outdated: bool = False) -> Response:
     units = await upstream.cached(request, "registration", "/units", UNITS_TTL_S)
     return render.page(request, who, "register.html", status, values=values, message=message, errors=errors or {},
                        units=forms.unit_options(units), categories=forms.CATEGORIES,
+                       consent=await consent.notice(request, outdated),
                        next=render.safe_next(request.query_params.get("tiep")))
 
 
@@ -55,12 +57,12 @@ async def register(request: Request) -> Response:
         return await _register_page(request, who, values, "Vui lòng kiểm tra lại thông tin.",
                                     {"password_again": "Mật khẩu nhập lại không khớp."}, 422)
     body: dict[str, Any] = {**values, "email": values["email"] or None, "password": form.get("password"),
-                            "birth_year": forms.int_or_none(values["birth_year"]),
-                            "consent": form.get("consent") == "yes"}
+                            "birth_year": forms.int_or_none(values["birth_year"]), **consent.fields(form)}
     try:
         opened = await upstream.call(request, "registration", "POST", "/participants", json=body)
     except ServiceError as error:
-        return await _register_page(request, who, values, error.message, _errors(error), error.status)
+        return await _register_page(request, who, values, error.message, field_errors(error), error.status,
+                                    outdated=error.code == "consent_outdated")
     session.log_in(request, who, opened)
     next_path = render.safe_next(request.query_params.get("tiep"))
     return render.redirect(who, "/xac-minh?tiep=" + next_path)
@@ -93,7 +95,7 @@ async def verify(request: Request) -> Response:
                                 json={"channel": "sms", "code": form.get("code")})
             return render.redirect(who, next_path + ("&" if "?" in next_path else "?") + "tb=da-xac-minh")
         except ServiceError as error:
-            message, errors, status = error.message, _errors(error), error.status
+            message, errors, status = error.message, field_errors(error), error.status
     return render.page(request, who, "verify.html", status, message=message, errors=errors, sent=False,
                        next=next_path)
 
@@ -101,7 +103,7 @@ async def verify(request: Request) -> Response:
 @router.get("/dang-nhap")
 async def login_form(request: Request) -> Response:
     who = await session.visitor(request)
-    return render.page(request, who, "login.html", values={}, message="", errors={},
+    return render.page(request, who, "login.html", values={}, message="", errors={}, consent=None,
                        next=render.safe_next(request.query_params.get("tiep")))
 
 
@@ -113,13 +115,14 @@ async def login(request: Request) -> Response:
     values = {"phone": form.get("phone")}
     if not form.valid:
         return render.page(request, who, "login.html", 403, values=values, message=forms.EXPIRED_FORM, errors={},
-                           next=next_path)
+                           consent=await consent.asked(request, form, None), next=next_path)
     try:
-        opened = await upstream.call(request, "registration", "POST", "/sessions",
-                                     json={"phone": form.get("phone"), "password": form.get("password")})
+        opened = await upstream.call(request, "registration", "POST", "/sessions", json={
+            "phone": form.get("phone"), "password": form.get("password"), **consent.fields(form)})
     except ServiceError as error:
-        return render.page(request, who, "login.html", error.status, values=values, message=error.message,
-                           errors=_errors(error), next=next_path)
+        return render.page(request, who, "login.html", error.status, values=values, message=consent.message(error),
+                           errors=field_errors(error), consent=await consent.asked(request, form, error),
+                           next=next_path)
     session.log_in(request, who, opened)
     return render.redirect(who, next_path)
 
@@ -136,35 +139,3 @@ async def logout(request: Request) -> Response:
     if form.valid:
         session.log_out(who)
     return render.redirect(who, "/?tb=da-dang-xuat" if form.valid else "/")
-
-
-@router.get("/quen-mat-khau")
-async def reset_form(request: Request) -> Response:
-    who = await session.visitor(request)
-    return render.page(request, who, "reset.html", step="request", values={}, message="", errors={})
-
-
-@router.post("/quen-mat-khau")
-async def reset(request: Request) -> Response:
-    """Step one sends a code to the phone; step two sets the new password with it and logs in."""
-    who = await session.visitor(request)
-    form = await forms.read(request, who)
-    values = {"phone": form.get("phone")}
-    step = "confirm" if form.get("step") == "confirm" else "request"
-    if not form.valid:
-        return render.page(request, who, "reset.html", 403, step=step, values=values, message=forms.EXPIRED_FORM,
-                           errors={})
-    try:
-        if step == "request":
-            await upstream.call(request, "registration", "POST", "/password-resets", json=values)
-            return render.page(request, who, "reset.html", step="confirm", values=values, message="", errors={})
-        if form.get("new_password") != form.get("password_again"):
-            return render.page(request, who, "reset.html", 422, step=step, values=values, errors={
-                "password_again": "Mật khẩu nhập lại không khớp."}, message="Vui lòng kiểm tra lại thông tin.")
-        opened = await upstream.call(request, "registration", "POST", "/password-resets/confirm", json={
-            **values, "code": form.get("code"), "new_password": form.get("new_password")})
-    except ServiceError as error:
-        return render.page(request, who, "reset.html", error.status, step=step, values=values,
-                           message=error.message, errors=_errors(error))
-    session.log_in(request, who, opened)
-    return render.redirect(who, "/?tb=da-doi-mat-khau")

@@ -84,6 +84,16 @@ class Cache:
         return value
 
 
+    def forget(self, service: str, path: str) -> None:
+        self.entries.pop(service + path, None)
+
+
 async def cached(request: Request, service: str, path: str, ttl_s: float) -> Any:
     cache: Cache = request.app.state.web_cache
     return await cache.get(request, service, path, ttl_s)
+
+
+def forget(request: Request, service: str, path: str) -> None:
+    """Drop a cached read that the service has since said is out of date."""
+    cache: Cache = request.app.state.web_cache
+    cache.forget(service, path)
