@@ -195,3 +195,34 @@ def test_leaderboard_value_stays_exact_at_the_extremes(correct: int) -> None:
 def test_durations_beyond_the_span_all_rank_alike() -> None:
     assert rules.leaderboard_value(5, DURATION_SPAN - 1) == rules.leaderboard_value(5, DURATION_SPAN)
     assert rules.leaderboard_value(5, DURATION_SPAN) == rules.leaderboard_value(5, 3 * DURATION_SPAN)
+
+
+# --- board_details: the inverse, so a rank lookup reads the numbers from the board ---------------------
+
+
+@given(st.integers(min_value=0, max_value=rules.MAX_EXACT_CORRECT), durations)
+def test_board_details_give_back_the_numbers_exactly(correct: int, duration: int) -> None:
+    assert rules.shown_exactly(correct, duration)
+    assert rules.board_details(rules.leaderboard_value(correct, duration)) == (correct, duration)
+
+
+@given(st.integers(min_value=0, max_value=500), st.integers(min_value=0, max_value=2**31 - 1))
+def test_board_details_are_exact_for_every_round_and_stored_duration(correct: int, duration: int) -> None:
+    """A round draws at most 500 questions and standings keep durations as a PostgreSQL integer."""
+    assert rules.board_details(rules.leaderboard_value(correct, duration)) == (correct, duration)
+
+
+@pytest.mark.parametrize("correct", [0, 1, rules.MAX_EXACT_CORRECT])
+def test_board_details_at_the_extremes(correct: int) -> None:
+    for duration in (0, 1, DURATION_SPAN - 2, DURATION_SPAN - 1):
+        assert rules.board_details(rules.leaderboard_value(correct, duration)) == (correct, duration)
+
+
+@pytest.mark.parametrize(("correct", "duration"), [
+    (3, -1),  # reads back as 4 correct
+    (3, DURATION_SPAN),  # capped
+    (rules.MAX_EXACT_CORRECT + 1, 0),  # past a double's integers
+])
+def test_numbers_the_board_cannot_give_back_are_told_apart(correct: int, duration: int) -> None:
+    assert not rules.shown_exactly(correct, duration)
+    assert rules.board_details(rules.leaderboard_value(correct, duration)) != (correct, duration)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 DURATION_SPAN = 10**10  # ms; longer durations (115 days) all rank alike
+MAX_EXACT_CORRECT = (2**53 - DURATION_SPAN) // DURATION_SPAN  # the most correct answers a double holds exactly
 
 
 @dataclass(frozen=True)
@@ -48,3 +49,16 @@ def leaderboard_value(correct: int, duration_ms: int) -> float:
     the receive time, which the live board cannot know before the round closes.
     """
     return float(correct * DURATION_SPAN + (DURATION_SPAN - 1 - min(duration_ms, DURATION_SPAN - 1)))
+
+
+def shown_exactly(correct: int, duration_ms: int) -> bool:
+    """Whether `board_details` gives back these very numbers from their leaderboard value: a negative or
+    capped duration, or more correct answers than a double holds, would come back otherwise."""
+    return 0 <= correct <= MAX_EXACT_CORRECT and 0 <= duration_ms < DURATION_SPAN
+
+
+def board_details(value: float) -> tuple[int, int]:
+    """The correct answers and duration (ms) a leaderboard value was made of: the inverse of
+    `leaderboard_value` for what `shown_exactly` accepts."""
+    correct, rest = divmod(int(value), DURATION_SPAN)
+    return correct, DURATION_SPAN - 1 - rest
