@@ -71,8 +71,12 @@ def mailbox_code(platform: Platform, phone: str, after: int, timeout: float = 30
 
 
 def exam_query(platform: Platform, sql: str, *args: object) -> list[asyncpg.Record]:
+    return query(platform, "exam", sql, *args)
+
+
+def query(platform: Platform, database: str, sql: str, *args: object) -> list[asyncpg.Record]:
     async def run() -> list[asyncpg.Record]:
-        conn = await asyncpg.connect(platform.postgres.url("exam"))
+        conn = await asyncpg.connect(platform.postgres.url(database))
         try:
             return list(await conn.fetch(sql, *args))
         finally:
@@ -265,6 +269,46 @@ def test_a_participant_takes_a_round_in_the_browser_through_a_lost_connection(
     page.get_by_role("button", name="Đặt lại mật khẩu").click()
     expect(page.locator(".notice")).to_contain_text("Mật khẩu mới đã được lưu")
     context.close()
+
+
+def test_a_pre_registered_person_sets_a_first_password_and_agrees_to_the_notice_on_the_way(
+        platform: Platform, browser: Any) -> None:
+    gateway = platform.url("gateway")
+    giang = Participant(gateway, name="Đỗ Thị Giang")
+    assert giang.register().status_code == 201
+    _, sent = mailbox_code(platform, giang.phone, 0)  # the verification SMS of registering
+    # As the unit's roster import leaves a person: no password of their own, no consent yet.
+    query(platform, "registration", "UPDATE participants SET password_hash = NULL, consented_at = NULL,"
+          " consent_version = NULL WHERE phone = $1", "+84" + giang.phone[1:])
+    context = browser.new_context(viewport=PHONE, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    step = Steps(page)
+    page.goto(gateway + "/dang-nhap")
+    page.get_by_role("link", name="Quên mật khẩu?").click()
+    page.get_by_label("Số điện thoại di động").fill(giang.phone)
+    page.get_by_role("button", name="Gửi mã").click()
+    code, _ = mailbox_code(platform, giang.phone, sent)
+    page.get_by_label("Mã đặt lại mật khẩu").fill(code)
+    page.get_by_label("Mật khẩu mới", exact=True).fill("MatkhauGiang@2024")
+    page.get_by_label("Nhập lại mật khẩu mới").fill("MatkhauGiang@2024")
+    page.get_by_role("button", name="Đặt lại mật khẩu").click()
+    expect(page.locator(".alert")).to_contain_text("đồng ý")
+    expect(page.get_by_label("Mã đặt lại mật khẩu")).to_have_value(code)  # kept while they read and agree
+    page.locator("summary", has_text="Thông báo về xử lý dữ liệu cá nhân").click()
+    expect(page.locator(".notice-text")).to_contain_text("Thời gian lưu trữ")
+    step("dong-y-du-lieu-ca-nhan")
+    page.get_by_label("Mật khẩu mới", exact=True).fill("MatkhauGiang@2024")
+    page.get_by_label("Nhập lại mật khẩu mới").fill("MatkhauGiang@2024")
+    page.locator("#f-consent").check()
+    page.get_by_role("button", name="Đặt lại mật khẩu").click()
+    expect(page.locator(".notice")).to_contain_text("Mật khẩu mới đã được lưu")
+    expect(page.locator(".hello")).to_contain_text("Đỗ Thị Giang")
+    context.close()
+    version = httpx.get(gateway + "/api/consent-notice", timeout=10).json()["version"]
+    recorded = query(platform, "registration", "SELECT consented_at, consent_version FROM participants"
+                     " WHERE phone = $1", "+84" + giang.phone[1:])[0]
+    assert recorded["consented_at"] is not None and recorded["consent_version"] == version
 
 
 def test_each_page_weighs_under_100_kb_as_served(platform: Platform) -> None:
