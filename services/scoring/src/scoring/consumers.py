@@ -17,9 +17,10 @@ from contracts import (
 )
 from contracts.topics import ATTEMPTS, PARTICIPANTS, ROUNDS, UNITS
 from kit.runtime import Runtime
-from scoring import leaderboard, rescoring, results
+from scoring import leaderboard, people, rescoring, results
 
 ATTEMPTS_BATCH = 1000
+PEOPLE_EVENTS = ("ParticipantRegistered", "ParticipantUpdated", "ParticipantErased")
 
 
 async def on_participants(conn: asyncpg.Connection, envelopes: list[Envelope]) -> None:
@@ -67,7 +68,12 @@ def register(runtime: Runtime) -> None:
                              if e.type in ("RoundPublished", "AnswerKeyCorrected")}:
                 await leaderboard.rebuild(runtime.redis, conn, round_id)
 
-    runtime.subscribe(PARTICIPANTS, on_participants)
+    async def refresh_people(envelopes: list[Envelope]) -> None:
+        async with runtime.pool.acquire() as conn:
+            await people.refresh(runtime.redis, conn, {e.payload["participant_id"] for e in envelopes
+                                                       if e.type in PEOPLE_EVENTS})
+
+    runtime.subscribe(PARTICIPANTS, on_participants, after_commit=refresh_people)
     runtime.subscribe(UNITS, on_units)
     runtime.subscribe(ROUNDS, on_rounds, after_commit=rebuild_boards)
     # Under a backlog, bigger batches spread each batch's round trips (offsets, the rounds, the standings, the
