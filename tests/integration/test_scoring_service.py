@@ -13,14 +13,14 @@ from aiokafka import AIOKafkaProducer
 from faststream.message import utils as faststream_messages
 from redis.asyncio import Redis
 
-from contracts import AttemptSubmitted, Envelope, RoundPublished, decode, encode, wrap
+from contracts import AttemptSubmitted, Envelope, ParticipantRegistered, RoundPublished, decode, encode, wrap
 from contracts.events import AnswerGiven, AttemptScored, QuestionKey
-from contracts.topics import ATTEMPTS, ROUNDS
+from contracts.topics import ATTEMPTS, PARTICIPANTS, ROUNDS
 from kit.kafka import ensure_topics
 from kit.metrics import HTTP_REQUESTS
 from kit.runtime import Runtime
 from registration import tokens
-from scoring import consumers, leaderboard, place_lane, queries
+from scoring import consumers, leaderboard, people, place_lane, queries
 from scoring.app import create_app
 from scoring.settings import ScoringSettings
 from tests.conftest import Servers, create_database
@@ -84,14 +84,19 @@ async def test_the_consumers_read_the_brokers_records_as_they_came(servers: Serv
             await producer.send_and_wait(ATTEMPTS.name, b"{not json", key=an.encode())  # poison, set aside
             for attempt in attempts:
                 await producer.send_and_wait(ATTEMPTS.name, encode(attempt), key=attempt.key.encode())
+            await producer.send_and_wait(PARTICIPANTS.name, encode(wrap(ParticipantRegistered(
+                participant_id=binh, display_name="Trần Thị Bình", unit_code="BP-DX", unit_path=["BP", "BP-DX"],
+                category="dang-vien", registered_at=NOW), binh, "registration")), key=binh.encode())
         finally:
             await producer.stop()
         conn = await asyncpg.connect(url)
         try:
             graded: dict[str, int] = {}
             deadline = asyncio.get_running_loop().time() + WAIT_S
-            while len(graded) < 2 and asyncio.get_running_loop().time() < deadline:
+            named = None
+            while (len(graded) < 2 or named is None) and asyncio.get_running_loop().time() < deadline:
                 await asyncio.sleep(0.2)
+                named = await app.state.runtime.redis.hget(people.PEOPLE_KEY, binh)
                 graded = {r["participant_id"]: r["correct"] for r in await conn.fetch(
                     "SELECT participant_id, correct FROM attempts WHERE round_id = $1 AND correct IS NOT NULL",
                     round_id)}
@@ -106,6 +111,9 @@ async def test_the_consumers_read_the_brokers_records_as_they_came(servers: Serv
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://scoring") as client:
             place = (await client.get(f"/rounds/{round_id}/leaderboard/me", headers=lookup(servers, binh))).json()
         assert (place["rank"], place["participants"]) == (2, 2)
+        # Written to Valkey after the participants consumer's commit, and shown from there.
+        assert named is not None and people.decode(named) == ("Trần Thị Bình", "BP-DX")
+        assert (place["me"]["display_name"], place["me"]["unit_code"]) == ("Trần Thị Bình", "BP-DX")
     assert parsed == []
 
 

@@ -7,18 +7,22 @@ from starlette.middleware import Middleware
 
 from kit.logs import log
 from kit.runtime import Runtime, periodic
-from scoring import awarding, consumers, finals, leaderboard
+from scoring import awarding, consumers, finals, leaderboard, people
 from scoring.place_lane import PlaceLane
 from scoring.routes import ROUTERS
 from scoring.settings import ScoringSettings
 
 
 async def restore_boards(runtime: Runtime) -> None:
-    """Boards are derived state: rebuild any that Redis lost from the standings in PostgreSQL."""
+    """Boards and the names they show are derived state: rebuild what Redis lost from PostgreSQL."""
     async with runtime.pool.acquire() as conn:
         for round_id in [r["id"] for r in await conn.fetch("SELECT id FROM rounds WHERE kind = 'official'")]:
-            if not await runtime.redis.exists(leaderboard.board_key(round_id)):
+            # A board without its round's total was written before totals were kept: its lookups would all
+            # read PostgreSQL until it is rebuilt.
+            if await runtime.redis.exists(leaderboard.board_key(round_id), leaderboard.total_key(round_id)) < 2:
                 await leaderboard.rebuild(runtime.redis, conn, round_id)
+        if not await runtime.redis.exists(people.PEOPLE_KEY):
+            await people.rebuild(runtime.redis, conn)
 
 
 async def finalise_closed_rounds(runtime: Runtime) -> None:

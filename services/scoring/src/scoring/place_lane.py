@@ -53,8 +53,9 @@ class PlaceLane:
         except Problem:
             return None
         try:
-            async with self._runtime.pool.acquire() as conn:
-                found = await queries.my_place(conn, self._runtime.redis, round_id, participant_id)
+            # The pool, not a connection: a lookup that Valkey answers whole takes none (in a draining process
+            # every connection may be busy with a batch).
+            found = await queries.my_place(self._runtime.pool, self._runtime.redis, round_id, participant_id)
         except Exception:  # the route meets the same failure and answers it as it answers any
             return None
         return found.model_dump_json().encode()

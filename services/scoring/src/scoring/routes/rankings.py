@@ -31,8 +31,8 @@ async def round_leaderboard(round_id: str, request: Request, offset: Annotated[i
 @router.get("/rounds/{round_id}/leaderboard/me", response_model=MyPlace)
 async def my_place(round_id: str, who: CurrentPrincipal, request: Request) -> MyPlace:
     runtime = request.app.state.runtime
-    async with runtime.pool.acquire() as conn:
-        return await queries.my_place(conn, runtime.redis, round_id, who.participant_id)
+    # The pool, not a connection: a lookup that Valkey answers whole takes none.
+    return await queries.my_place(runtime.pool, runtime.redis, round_id, who.participant_id)
 
 
 @router.get("/rounds/{round_id}/ranking", response_model=FinalRanking)
