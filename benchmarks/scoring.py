@@ -13,6 +13,7 @@ creates the scoring database and a scratch one, and then:
    service starts, as after an outage or a deadline rush. The round was published days before: it is recorded
    in the scoring database beforehand, by the service's own use case (scoring.results.record_round), so that the
    drain grades attempts as they come rather than keeping the first ones ungraded until the round's event is read;
+   the participants registered before too: they are in scoring's participants table and their names in Valkey;
 2. baselines, on the same records: a bare consumer reading them back from Tansu, decoding and validating them as
    the consumer does, and COPYing the same rows into `attempts` of a scratch database (same schema) in
    transactions of 500: the durable insert rate with nothing else to do;
@@ -24,8 +25,9 @@ creates the scoring database and a scratch one, and then:
    (benchmarks.lookups, so that what this process does meanwhile is not timed with them): GET
    /rounds/{id}/leaderboard/me with participants' tokens (the whole endpoint) in the service that is draining, the
    same through another scoring process started with SCORING_CONSUME=false (HTTP only, as a deployment runs readers
-   apart from drainers), and the Redis script the endpoint runs (ZREVRANK, ZCARD, ZREVRANGE); and, as their
-   baseline, the same three for 5 s once the drain and the relay are over (the machine quiet, the board full);
+   apart from drainers), and the Redis script the endpoint runs (ZREVRANK, ZCARD, ZREVRANGE, the five's names and
+   the round's total); and, as their baseline, the same three for 5 s once the drain and the relay are over (the
+   machine quiet, the board full);
 5. the final ranking: --standings counted attempts COPYed into `standings` for another round, and the service's own
    scoring.finals.finalise timed on them;
 6. that final ranking downloaded as CSV through the service (GET /rounds/{id}/results.csv, streamed), and with
@@ -85,7 +87,7 @@ from localstack.keys import ensure_key_pair
 from localstack.processes import free_port, spawn, stop
 from localstack.servers import Valkey
 from registration.tokens import issue
-from scoring import finals, leaderboard, results, rules
+from scoring import finals, leaderboard, people, results, rules
 
 CONTEST_ID = "bench-cds-2024"
 ROUND_ID = "bench-cds-2024-tuan-1"
@@ -283,15 +285,26 @@ async def produce_backlog(stack: ScoringStack, table: Table, backlog: Backlog) -
 
 
 async def record_round(stack: ScoringStack, backlog: Backlog) -> None:
-    """The round as the service recorded it when it was published, before the outage."""
+    """The round as the service recorded it when it was published, before the outage, and the participants as
+    its participants consumer recorded them when they registered (the table, and their names in Valkey, which
+    a rank lookup reads)."""
     pool = await db.create_pool(stack.database_url, 1)
+    redis = Redis.from_url(stack.valkey.url())
     try:
         await db.migrate(pool, ["kit", "scoring"])
         event = decode(backlog.round_event).event()
         assert isinstance(event, RoundPublished)
-        async with pool.acquire() as conn, conn.transaction():
-            await results.record_round(conn, event)
+        async with pool.acquire() as conn:
+            async with conn.transaction():
+                await results.record_round(conn, event)
+                await conn.execute(
+                    "INSERT INTO participants (id, display_name, unit_code)"
+                    " SELECT * FROM unnest($1::text[], $2::text[], $3::text[])", backlog.participants,
+                    [f"Thí sinh thử {i}" for i in range(len(backlog.participants))],
+                    [UNIT_CODES[i % len(UNIT_CODES)] for i in range(len(backlog.participants))])
+            await people.rebuild(redis, conn)
     finally:
+        await redis.aclose()
         await pool.close()
 
 
@@ -418,7 +431,7 @@ class LookupClient:
 
     @classmethod
     async def redis(cls, stack: ScoringStack, participants: Path, rate: float, seed: int) -> LookupClient:
-        return await cls.start(stack, "Redis: the place script (ZREVRANK, ZCARD, ZREVRANGE)", rate, seed,
+        return await cls.start(stack, "Redis: the place script (ZREVRANK, ZCARD, ZREVRANGE, HMGET, GET)", rate, seed,
                                ["redis", "--url", stack.valkey.url(), "--round", ROUND_ID,
                                 "--participants", str(participants)])
 
