@@ -35,7 +35,14 @@ NOTE = ("Toàn bộ dữ liệu cá nhân của bạn trên hệ thống thi tr�
 async def export(request: Request) -> Response:
     """The four services' exports in one JSON file; 503 unless every one of them answered."""
     cookie_auth, visitor = await session.api_authorization(request)
-    authorization = request.headers.get("authorization") or cookie_auth.get("authorization", "")
+    document = await gather(request, request.headers.get("authorization") or cookie_auth.get("authorization", ""))
+    response = attachment(document)
+    return session.apply(response, visitor) if visitor else response
+
+
+async def gather(request: Request, authorization: str) -> dict[str, Any]:
+    """Everything the platform holds about the participant the bearer `authorization` names, one section per
+    service; a Problem unless every service answered. Also the account page's download (gateway.web.own_data)."""
     token = bearer_token(authorization)
     if token is None:
         raise NOT_LOGGED_IN
@@ -49,11 +56,15 @@ async def export(request: Request) -> Response:
     refused = [p for p in parts if isinstance(p, Problem)]
     if refused:
         raise min(refused, key=lambda p: p.status == 503)  # a service's own refusal (401, 403) says more
-    document = {"participant_id": who.participant_id, "exported_at": datetime.now(UTC).isoformat(), "note": NOTE,
-                **dict(zip(SERVICES, parts, strict=True))}
-    filename = f"du-lieu-ca-nhan-{who.participant_id}.json"
-    response = JSONResponse(document, headers={"content-disposition": f'attachment; filename="{filename}"'})
-    return session.apply(response, visitor) if visitor else response
+    return {"participant_id": who.participant_id, "exported_at": datetime.now(UTC).isoformat(), "note": NOTE,
+            **dict(zip(SERVICES, parts, strict=True))}
+
+
+def attachment(document: dict[str, Any]) -> JSONResponse:
+    """The export as a file to save; a copy of one's personal data is never kept by a cache on the way."""
+    filename = f"du-lieu-ca-nhan-{document['participant_id']}.json"
+    return JSONResponse(document, headers={"content-disposition": f'attachment; filename="{filename}"',
+                                           "cache-control": "no-store"})
 
 
 async def _section(request: Request, service: str, headers: dict[str, str]) -> dict[str, Any] | Problem:
