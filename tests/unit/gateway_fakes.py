@@ -18,7 +18,7 @@ from exam.demo import demo_questions
 from exam.schemas import AttemptView, ContestView, OptionView, QuestionView, Receipt, RoundView
 from kit.auth import ALGORITHM, ISSUER
 from registration import consent
-from registration.schemas import ConsentNoticeView
+from registration.schemas import ConsentNoticeView, ParticipantView
 from scoring.award_rules import DEFAULT_RULES, AwardRules
 from scoring.award_schemas import AwardRulesView
 from scoring.schemas import AttemptResult, Leaderboard, LeaderboardEntry, MyPlace
@@ -65,6 +65,22 @@ def attempt(answers: dict[str, list[str]] | None = None, status: str = "active")
                        questions=questions, answers=answers or {}, prediction=None)
 
 
+def account() -> ParticipantView:
+    return ParticipantView(id="p-an", full_name="Nguyễn Văn An", phone="+84912345678", email=None,
+                           phone_verified=True, email_verified=False, unit_code="BP-STTTT",
+                           unit_name="Sở Thông tin và Truyền thông", category="can-bo-cong-chuc-vien-chuc",
+                           birth_year=1990, registered_at=NOW)
+
+
+def _refused(status: int, code: str, message: str) -> httpx.Response:
+    return httpx.Response(status, json={"error": {"code": code, "message": message}})
+
+
+WRONG_PASSWORD = (422, "wrong_password", "Mật khẩu hiện tại không đúng.")
+WRONG_CODE = (422, "wrong_code", "Mã xác thực không đúng hoặc đã hết hạn.")
+CODE = "123456"  # the code every stand-in SMS carries
+
+
 @dataclass
 class Services:
     """Records every call and answers it like the real service would."""
@@ -77,6 +93,11 @@ class Services:
     notice: ConsentNoticeView = field(default_factory=consent_notice)
     # The person logging in was pre-registered by their unit and has not agreed to the notice yet.
     pre_registered: bool = False
+    # The logged-in participant's account, as registration holds it, and what they have asked of it.
+    me: ParticipantView = field(default_factory=account)
+    password: str = "matkhau123"
+    new_phone: str | None = None
+    erased: bool = False
 
     def bodies(self, method: str, path: str) -> list[Any]:
         return [json.loads(c.content or b"null") for c in self.calls if c.method == method and c.url.path == path]
@@ -90,7 +111,57 @@ class Services:
             status, code, message = self.errors[key]
             return httpx.Response(status, json={"error": {"code": code, "message": message}})
         service = request.url.host
+        if request.url.path == "/participants/me/export":  # each service's own part of the download
+            section = {"account": self.me.model_dump(mode="json")} if service == "registration" else {"from": service}
+            return httpx.Response(200, json={"participant_id": "p-an", **section})
+        own = request.url.path == "/participants/me" or request.url.path.startswith(("/participants/me/phone",
+                                                                                     "/participants/me/erasure"))
+        if service == "registration" and own:
+            return self.own_account(json.loads(request.content or b"{}"), request.method, request.url.path)
         return getattr(self, service)(request, request.method, request.url.path)
+
+    def own_account(self, body: dict[str, Any], method: str, path: str) -> httpx.Response:
+        """Registration's answers about one's own account: read, correct, change the phone, erase."""
+        if self.erased:
+            return _refused(404, "not_found", "Không tìm thấy tài khoản.")
+        if method == "PATCH" and path == "/participants/me":
+            return self.change(body)
+        if path == "/participants/me/phone":
+            if body.get("current_password") != self.password:
+                return _refused(*WRONG_PASSWORD)
+            if body["phone"].replace(" ", "") == "0" + str(self.me.phone)[3:]:
+                return _refused(422, "same_phone", "Số điện thoại mới trùng với số hiện tại.")
+            self.new_phone = "+84" + body["phone"].replace(" ", "")[1:]
+            return httpx.Response(202, json={"status": "sent"})
+        if path == "/participants/me/phone/confirm":
+            if body["code"] != CODE or self.new_phone is None:
+                return _refused(*WRONG_CODE)
+            self.me = self.me.model_copy(update={"phone": self.new_phone, "phone_verified": True})
+        if path == "/participants/me/erasure/code":
+            return httpx.Response(202, json={"status": "sent"})
+        if path == "/participants/me/erasure":
+            if "password" in body and body["password"] != self.password:
+                return _refused(422, "wrong_password", "Mật khẩu không đúng.")
+            if "code" in body and body["code"] != CODE:
+                return _refused(*WRONG_CODE)
+            if not body:
+                return _refused(422, "confirmation_required", "Vui lòng nhập mật khẩu, hoặc mã xác thực.")
+            self.erased = True
+            return httpx.Response(204)
+        return httpx.Response(200, content=self.me.model_dump_json())
+
+    def change(self, body: dict[str, Any]) -> httpx.Response:
+        if "new_password" in body:
+            if body.get("current_password") != self.password:
+                return _refused(*WRONG_PASSWORD)
+            self.password = body.pop("new_password")
+        if body.get("unit_code", "BP-STTTT") not in ("BP", "BP-STTTT"):
+            return _refused(422, "unknown_unit", "Đơn vị không tồn tại, vui lòng chọn đơn vị trong danh sách.")
+        changes = {k: v for k, v in body.items() if k in ("full_name", "email", "birth_year", "unit_code", "category")}
+        if changes.get("unit_code") == "BP":
+            changes["unit_name"] = "Tỉnh Bình Phước"
+        self.me = self.me.model_copy(update=changes)
+        return httpx.Response(200, content=self.me.model_dump_json())
 
     def consent_refused(self, request: httpx.Request, path: str) -> httpx.Response | None:
         """Registration's answer to a consent missing (from someone who owes one) or given to an older text."""
@@ -122,7 +193,8 @@ class Services:
         if method == "POST" and path in ("/participants", "/sessions", "/sessions/refresh", "/password-resets/confirm"):
             self.refreshes += path == "/sessions/refresh"
             return httpx.Response(201 if path == "/participants" else 200, json={
-                "access_token": access_token(), "refresh_token": f"refresh-{len(self.calls)}-abcdefghijkl",
+                "access_token": access_token(name=self.me.full_name),
+                "refresh_token": f"refresh-{len(self.calls)}-abcdefghijkl",
                 "token_type": "bearer", "expires_in": 900, "participant_id": "p-an"})
         if method == "POST" and path in ("/participants/me/verifications/confirm", "/sessions/logout"):
             return httpx.Response(204)

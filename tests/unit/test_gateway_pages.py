@@ -110,7 +110,7 @@ async def test_every_page_is_vietnamese_with_one_h1_and_labelled_inputs(browser:
         assert all(i in parsed.labels for i in parsed.inputs), (path, set(parsed.inputs) - parsed.labels)
     log_in(browser)
     for path in [f"/bai-thi/{ATTEMPT}", f"/bai-thi/{ATTEMPT}/nop-bai", "/xac-minh", "/hop-thu",
-                 f"/cuoc-thi/{CONTEST}/lich-su", f"/bai-thi/{ATTEMPT}/ket-qua"]:
+                 f"/cuoc-thi/{CONTEST}/lich-su", f"/bai-thi/{ATTEMPT}/ket-qua", "/tai-khoan"]:
         page = await browser.get(path)
         assert page.status_code == 200, (path, page.text)
         parsed = outline(page.text)
@@ -122,7 +122,7 @@ async def test_each_page_with_its_css_and_script_weighs_under_100_kb(browser: ht
     log_in(browser)
     pages = ["/dang-ky", "/dang-nhap", "/quen-mat-khau", f"/cuoc-thi/{CONTEST}", f"/bai-thi/{ATTEMPT}",
              f"/bai-thi/{ATTEMPT}/nop-bai", f"/bai-thi/{ATTEMPT}/ket-qua", f"/vong-thi/{ROUND}/bang-xep-hang",
-             "/hop-thu"]
+             "/hop-thu", "/tai-khoan"]
     for path in pages:
         assert await weight(browser, path) < PAGE_BUDGET, path
     attempt_page = await browser.get(f"/bai-thi/{ATTEMPT}", headers={"accept-encoding": "gzip"})

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 
 from gateway.web import (
+    account,
     accounts,
     admin_banks,
     admin_contests,
@@ -14,7 +15,9 @@ from gateway.web import (
     admin_transfer,
     admin_units,
     errors,
+    own_data,
     password_reset,
+    phone_change,
     public,
     results,
     static,
@@ -34,7 +37,7 @@ def install(app: FastAPI) -> None:
     app.state.web_cache = Cache()
     # Phones on mobile data: every text answer over 500 bytes travels compressed.
     app.add_middleware(GZipMiddleware, minimum_size=500)
-    for module in (static, public, accounts, password_reset, taking, results):
+    for module in (static, public, accounts, password_reset, account, phone_change, own_data, taking, results):
         app.include_router(module.router)
     # The organisers' and unit coordinators' pages, under /quan-tri.
     for module in (admin_contests, admin_banks, admin_units, admin_results, admin_notify, admin_transfer):

@@ -33,6 +33,11 @@ NOTICES = {
     "da-dang-xuat": "Bạn đã đăng xuất.",
     "da-doi-mat-khau": "Mật khẩu mới đã được lưu và bạn đã đăng nhập.",
     "da-luu": "Đã lưu câu trả lời của bạn.",
+    "da-luu-thong-tin": "Đã lưu thông tin tài khoản của bạn.",
+    "da-doi-mat-khau-tai-khoan": "Đã đổi mật khẩu. Lần đăng nhập sau, hãy dùng mật khẩu mới.",
+    "da-doi-so-dien-thoai": "Đã đổi số điện thoại. Từ nay, hãy đăng nhập bằng số mới; số mới đã được xác minh.",
+    "da-xoa-tai-khoan": "Tài khoản của bạn đã được xoá: họ tên, số điện thoại, email, năm sinh và mật khẩu không"
+                        " còn trên nền tảng; kết quả thi chỉ còn lại dưới dạng ẩn danh.",
 }
 
 
