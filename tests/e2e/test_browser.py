@@ -311,6 +311,62 @@ def test_a_pre_registered_person_sets_a_first_password_and_agrees_to_the_notice_
     assert recorded["consented_at"] is not None and recorded["consent_version"] == version
 
 
+def test_a_participant_corrects_downloads_and_deletes_their_account(platform: Platform, browser: Any) -> None:
+    """What the personal-data notice promises, on a phone: correct one's details, download everything held
+    about oneself, delete the account with the password; after that the account cannot log in."""
+    gateway = platform.url("gateway")
+    hanh = Participant(gateway, name="Vũ Thị Hạnh")
+    assert hanh.register().status_code == 201
+    context = browser.new_context(viewport=PHONE, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh",
+                                  accept_downloads=True)
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    step = Steps(page)
+    page.goto(gateway + "/tai-khoan")  # not logged in yet: the log-in page, then back here
+    page.get_by_label("Số điện thoại di động").fill(hanh.phone)
+    page.get_by_label("Mật khẩu").fill(hanh.password)
+    page.get_by_role("button", name="Đăng nhập").click()
+    expect(page.locator("h1")).to_have_text("Tài khoản của tôi")
+    expect(page.locator(".facts")).to_contain_text("Phường Tân Phú")
+    step("tai-khoan")
+
+    page.get_by_label("Họ và tên *").fill("Vũ Thị Hồng Hạnh")
+    page.get_by_role("button", name="Lưu thông tin").click()
+    expect(page.locator(".notice")).to_contain_text("Đã lưu thông tin tài khoản")
+    expect(page.locator(".facts")).to_contain_text("Vũ Thị Hồng Hạnh")
+    expect(page.locator(".hello")).to_contain_text("Vũ Thị Hồng Hạnh")  # the session was renewed with it
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Tải về dữ liệu của tôi").click()
+    assert download.value.suggested_filename.startswith("du-lieu-ca-nhan-")
+    with open(download.value.path(), encoding="utf-8") as file:
+        document = json.load(file)
+    assert {"registration", "exam", "scoring", "notify"} <= document.keys()
+    assert document["registration"]["account"]["full_name"] == "Vũ Thị Hồng Hạnh"
+
+    erase = page.locator("#xoa-tai-khoan")
+    erase.get_by_label("Mật khẩu").fill("khong-phai-mat-khau")
+    erase.get_by_role("button", name="Xoá tài khoản").click()
+    expect(erase.locator(".error")).to_contain_text("Mật khẩu không đúng")
+    step("xoa-tai-khoan-sai-mat-khau")
+    erase.get_by_label("Mật khẩu").fill(hanh.password)
+    erase.get_by_role("button", name="Xoá tài khoản").click()
+    expect(page.locator(".notice")).to_contain_text("Tài khoản của bạn đã được xoá")
+    expect(page.locator(".hello")).to_have_count(0)  # logged out
+    step("da-xoa-tai-khoan")
+
+    page.get_by_role("link", name="Đăng nhập").first.click()
+    page.get_by_label("Số điện thoại di động").fill(hanh.phone)
+    page.get_by_label("Mật khẩu").fill(hanh.password)
+    page.get_by_role("button", name="Đăng nhập").click()
+    expect(page.locator(".alert")).to_contain_text("không đúng")
+    context.close()
+    assert hanh.log_in().status_code == 401
+    erased = query(platform, "registration", "SELECT full_name, phone, email, birth_year, erased_at FROM"
+                   " participants WHERE id = $1", document["participant_id"])[0]
+    assert erased["phone"] is None and erased["erased_at"] is not None and "Hạnh" not in erased["full_name"]
+
+
 def test_each_page_weighs_under_100_kb_as_served(platform: Platform) -> None:
     """HTML, stylesheet and script of each page, gzip as the gateway serves them to a phone."""
     gateway = platform.url("gateway")
@@ -322,7 +378,8 @@ def test_each_page_weighs_under_100_kb_as_served(platform: Platform) -> None:
         weights = {path: _weight(client, path) for path in anonymous}
         client.cookies.set("access_token", someone.token)
         for path in ["/cuoc-thi/cds-cchc-2024", f"/bai-thi/{attempt['id']}", f"/bai-thi/{attempt['id']}/nop-bai",
-                     "/cuoc-thi/cds-cchc-2024/lich-su", f"/vong-thi/{OFFICIAL_ROUND}/bang-xep-hang", "/hop-thu"]:
+                     "/cuoc-thi/cds-cchc-2024/lich-su", f"/vong-thi/{OFFICIAL_ROUND}/bang-xep-hang", "/hop-thu",
+                     "/tai-khoan"]:
             weights["(đã đăng nhập) " + path] = _weight(client, path)
     heavy = {path: size for path, size in weights.items() if size >= PAGE_BUDGET}
     assert not heavy, heavy
