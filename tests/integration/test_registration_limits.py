@@ -110,3 +110,20 @@ async def test_phone_change_codes_count_against_the_new_number(servers: Servers)
         _refused_with_retry_after(again)
         log_in_code = await reg.client.post("/sessions/codes", json={"phone": target}, headers=_client())
         _refused_with_retry_after(log_in_code)
+
+
+async def test_a_session_cannot_be_used_to_guess_the_password(servers: Servers) -> None:
+    async with running_registration(servers, rate_login_per_phone="3/minute") as reg:
+        person = await reg.register()
+        tries = [
+            reg.client.patch("/participants/me", json={"current_password": "sai-1", "new_password": "matkhau-moi-1"},
+                             headers=bearer(person)),
+            reg.client.post("/participants/me/erasure", json={"password": "sai-2"}, headers=bearer(person)),
+            reg.client.post("/participants/me/phone", json={"phone": random_phone(), "current_password": "sai-3"},
+                            headers={**bearer(person), **_client()}),
+        ]
+        assert [(await t).status_code for t in tries] == [422, 422, 422], "three wrong passwords, three refusals"
+        right = await reg.client.patch("/participants/me", headers=bearer(person), json={
+            "current_password": person["password"], "new_password": "matkhau-moi-1"})
+        _refused_with_retry_after(right)  # the fourth check is not made, even with the right password
+        assert (await reg.client.get("/participants/me", headers=bearer(person))).status_code == 200

@@ -52,3 +52,9 @@ async def limit_codes_per_client(runtime: Any, request: Request) -> None:
     settings = runtime.settings
     await runtime.rate_limits.hit(settings.rate_codes_per_client, "codes-client",
                                   client_address(request, settings.trust_forwarded_for))
+
+
+async def limit_password_checks(runtime: Any, participant_id: str) -> None:
+    """A session's holder checking the account's password (settings, phone change, erasure) gets no more tries
+    than a log-in does: a stolen session must not become a way to guess the password."""
+    await runtime.rate_limits.hit(runtime.settings.rate_login_per_phone, "password-account", participant_id)

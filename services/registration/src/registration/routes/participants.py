@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 from kit.auth import CurrentPrincipal
 from kit.deps import Conn, RuntimeDep
 from registration import accounts, participants, phone_change, sessions
-from registration.ratelimits import client_address, limit_codes_per_client
+from registration.ratelimits import client_address, limit_codes_per_client, limit_password_checks
 from registration.schemas import (
     ChangeAccount,
     ChangePhone,
@@ -47,6 +47,8 @@ async def me(who: CurrentPrincipal, conn: Conn) -> ParticipantView:
 
 @router.patch("/participants/me", response_model=ParticipantView)
 async def change(command: ChangeAccount, who: CurrentPrincipal, conn: Conn, runtime: RuntimeDep) -> ParticipantView:
+    if command.current_password is not None:
+        await limit_password_checks(runtime, who.participant_id)
     await accounts.change(conn, who.participant_id, command)
     runtime.wake_relay()
     return await accounts.view(conn, who.participant_id)
@@ -81,6 +83,8 @@ async def change_phone(command: ChangePhone, request: Request, who: CurrentPrinc
     # Per number too, counted with log-in codes to it: this must not become a way to flood someone's phone.
     phone = participants.rules.normalise_phone(command.phone) or command.phone
     await runtime.rate_limits.hit(settings.rate_codes_per_phone, "codes-phone", phone)
+    if command.current_password is not None:
+        await limit_password_checks(runtime, who.participant_id)
     await phone_change.request(conn, settings, who.participant_id, command.phone, command.current_password)
     runtime.wake_relay()
     return {"status": "sent"}
@@ -106,6 +110,8 @@ async def send_erasure_code(request: Request, who: CurrentPrincipal, conn: Conn,
 
 @router.post("/participants/me/erasure", status_code=204)
 async def erase(command: EraseAccount, who: CurrentPrincipal, conn: Conn, runtime: RuntimeDep) -> Response:
+    if command.password is not None:
+        await limit_password_checks(runtime, who.participant_id)
     await accounts.erase(conn, who.participant_id, command.password, command.code)
     runtime.wake_relay()
     return Response(status_code=204)
