@@ -21,7 +21,9 @@ class RegistrationSettings(ServiceSettings):
     codes_per_hour: int = Field(5, description="Codes one account may be sent per hour and purpose")
     rate_register: str = Field("20/minute;200/hour", description="Registrations per client address")
     rate_register_per_phone: str = Field("5/hour", description="Registration tries per phone number")
-    rate_login_per_phone: str = Field("10/minute;50/hour", description="Log-in tries per phone number; as many password checks per account behind a session")
+    rate_login_per_phone: str = Field(
+        "10/minute;50/hour",
+        description="Log-in tries per phone number; as many password checks per account behind a session")
     rate_login_per_client: str = Field("60/minute", description="Log-in tries per client address")
     rate_codes_per_phone: str = Field("5/hour", description="Code requests per phone number")
     rate_codes_per_client: str = Field(
