@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 import asyncpg
+import httpx
 import pytest
 from asyncpg.exceptions._base import DataError as ArgumentError
 from fastapi import FastAPI, Form
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
-from fastapi.testclient import TestClient
 
 from kit import errors
 
@@ -81,32 +81,38 @@ def _app() -> FastAPI:
     return app
 
 
+async def _ask(method: str, path: str, **request: Any) -> httpx.Response:
+    """The app answers as it would behind uvicorn: an exception it does not handle is a 500, not raised here."""
+    transport = httpx.ASGITransport(_app(), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://errors.test") as client:
+        return await client.request(method, path, **request)
+
+
 @pytest.mark.parametrize("path", ["/nul", "/out-of-range", "/argument"])
-def test_data_the_database_refuses_is_a_422_in_vietnamese(path: str) -> None:
-    answer = TestClient(_app(), raise_server_exceptions=False).get(path)
+async def test_data_the_database_refuses_is_a_422_in_vietnamese(path: str) -> None:
+    answer = await _ask("GET", path)
     assert answer.status_code == 422
     assert answer.json()["error"]["code"] == "invalid_input" and "không hợp lệ" in answer.json()["error"]["message"]
 
 
-def test_a_lost_connection_is_still_a_503_to_retry() -> None:
-    answer = TestClient(_app(), raise_server_exceptions=False).get("/down")
+async def test_a_lost_connection_is_still_a_503_to_retry() -> None:
+    answer = await _ask("GET", "/down")
     assert answer.status_code == 503 and answer.headers["retry-after"] == "2"
 
 
-def test_starlettes_own_errors_are_in_vietnamese() -> None:
-    client = TestClient(_app(), raise_server_exceptions=False)
-    unparsable = client.post("/form", content=b"--x\r\nbroken", headers={"content-type": "multipart/form-data"})
+async def test_starlettes_own_errors_are_in_vietnamese() -> None:
+    unparsable = await _ask("POST", "/form", content=b"--x\r\nbroken", headers={"content-type": "multipart/form-data"})
     assert unparsable.status_code == 400
     assert unparsable.json()["error"]["message"] == errors.HTTP_MESSAGES[400]
     assert "There was" not in unparsable.text
 
 
-def test_a_field_named_like_a_source_keeps_its_label() -> None:
-    answer = TestClient(_app(), raise_server_exceptions=False).post("/form", data={})
+async def test_a_field_named_like_a_source_keeps_its_label() -> None:
+    answer = await _ask("POST", "/form", data={})
     assert answer.status_code == 422
     assert answer.json()["error"]["fields"][0]["message"] == "Nội dung: thiếu thông tin bắt buộc"
 
 
-def test_every_429_says_when_to_come_back() -> None:
-    answer = TestClient(_app(), raise_server_exceptions=False).get("/busy")
+async def test_every_429_says_when_to_come_back() -> None:
+    answer = await _ask("GET", "/busy")
     assert answer.status_code == 429 and answer.headers["retry-after"] == "60"
