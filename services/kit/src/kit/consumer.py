@@ -130,3 +130,18 @@ async def claim(conn: asyncpg.Connection, envelopes: list[Envelope]) -> list[Env
             fresh.append(envelope)
             fresh_ids.discard(envelope.event_id)
     return fresh
+
+
+async def forget_processed(pool: asyncpg.Pool, older_than_s: float, batch: int = 10_000) -> int:
+    """Forget consumed event ids older than `older_than_s`, a batch at a time (short transactions, no long
+    lock on a table every consumer writes to); returns how many. An event that old can come again neither
+    from its topic nor from an outbox replay, so its id guards against nothing any more."""
+    forgotten = 0
+    while True:
+        status = await pool.execute(
+            "DELETE FROM processed_events WHERE event_id IN (SELECT event_id FROM processed_events"
+            " WHERE processed_at < now() - make_interval(secs => $1) LIMIT $2)", float(older_than_s), batch)
+        count = int(status.split()[-1])
+        forgotten += count
+        if count < batch:
+            return forgotten

@@ -25,7 +25,7 @@ from redis.asyncio import Redis
 from contracts.topics import HEARTBEATS, Topic
 from kit import db, errors, health, logs, metrics
 from kit.auth import TokenVerifier
-from kit.consumer import AfterCommit, Apply, BatchConsumer
+from kit.consumer import AfterCommit, Apply, BatchConsumer, forget_processed
 from kit.kafka import ensure_topics, new_producer
 from kit.outbox import OutboxRelay
 from kit.settings import ServiceSettings
@@ -167,6 +167,8 @@ class Runtime:
         base: list[Loop] = [_watch_broker] if self.uses_broker else []
         if self.has_outbox:
             base += [_relay, _prune_outbox]
+        if self.uses_broker and self.uses_database:
+            base += [_forget_processed_events]
         return base + self.loops
 
     async def _wait_for_broker(self) -> None:
@@ -296,3 +298,10 @@ async def _prune_outbox(runtime: Runtime) -> None:
         await asyncio.sleep(600)
         with contextlib.suppress(asyncpg.PostgresError, OSError):
             await runtime.relay.prune()
+
+
+async def _forget_processed_events(runtime: Runtime) -> None:
+    while True:
+        await asyncio.sleep(600)
+        with contextlib.suppress(asyncpg.PostgresError, OSError):
+            await forget_processed(runtime.pool, runtime.settings.processed_events_retention_s)

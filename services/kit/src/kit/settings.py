@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings
 
 
@@ -27,6 +27,9 @@ class ServiceSettings(BaseSettings):
     outbox_replay_window_s: int = Field(
         86400, description="After a broker loses its data, outbox events this recent are published again"
     )
+    processed_events_retention_s: int = Field(
+        7 * 86400, ge=3600, description="How long consumed event ids are remembered against redelivery: longer than "
+        "the outbox replay window and than the topics keep events (Kafka's default retention is 7 days)")
     jwt_public_key_file: Path | None = Field(None, description="PEM file of the token-signing public key")
     jwt_public_key: str | None = Field(None, description="PEM of the token-signing public key")
     tokens_remembered: int = Field(
@@ -35,6 +38,13 @@ class ServiceSettings(BaseSettings):
         0, ge=0, le=19, description="Niceness added to the process at start: a service whose work can wait yields "
         "the CPU to those that cannot (0 normal, 19 lowest)")
     log_level: str = Field("INFO", description="Log level")
+
+    @model_validator(mode="after")
+    def _ids_outlive_replays(self) -> ServiceSettings:
+        # An id forgotten while a replay can still bring its event back would let that event apply twice.
+        if self.processed_events_retention_s <= self.outbox_replay_window_s:
+            raise ValueError("PROCESSED_EVENTS_RETENTION_S must be longer than OUTBOX_REPLAY_WINDOW_S")
+        return self
 
     def public_key_pem(self) -> str:
         if self.jwt_public_key:
